@@ -1,0 +1,80 @@
+/* capture: loads sealtrail's BPF programs, configures their filters, and hands
+ * every ring-buffer record to a callback. The only module that knows libbpf. */
+#ifndef SEALTRAIL_CAPTURE_H
+#define SEALTRAIL_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <linux/types.h>
+#include "sealtrail/event.h"
+
+struct capture;
+
+/* Called once per record, in ring-buffer order. `rec` is valid only during the
+ * call; size has been checked against rec->size and the string lengths.
+ * A non-zero return stops the current capture_poll() and is returned by it. */
+typedef int (*capture_record_fn)(void *ctx, const struct st_record *rec, size_t size);
+
+/* Kernel-side filters. Every list may be empty. Strings are NUL-terminated. */
+struct capture_filters {
+	const uint32_t *ignore_uids;
+	size_t n_ignore_uids;
+	const uint64_t *ignore_cgroups;
+	size_t n_ignore_cgroups;
+	const char *const *ignore_comms;	/* exact comm (<= 15 bytes) */
+	size_t n_ignore_comms;
+	const char *const *watch_paths;		/* prefixes kept even under an ignored one */
+	size_t n_watch_paths;
+	const char *const *ignore_paths;	/* prefixes whose file events are dropped */
+	size_t n_ignore_paths;
+	const char *const *sensitive_paths;	/* reads of these are captured; see capture.c */
+	size_t n_sensitive_paths;
+};
+
+struct capture_opts {
+	capture_record_fn on_record;
+	void *ctx;
+	uint32_t agent_pid;		/* never generates events; 0 = getpid() */
+	uint32_t ringbuf_bytes;		/* power of two; 0 = default (16 MiB) */
+	uint32_t wakeup_bytes;		/* wake the consumer at this much pending data;
+					 * 0 = default. Records below it are picked up
+					 * by the next poll timeout, never left unread. */
+	const char *pin_dir;		/* optional bpffs directory: when set, reuse the
+					 * programs, maps and ring buffer pinned there by
+					 * a previous run (pinning new ones otherwise), so
+					 * an agent restart loses no events */
+};
+
+/* Describes one program: attached, or why not (missing tracepoint, refused). */
+struct capture_program_info {
+	const char *name;
+	bool attached;
+	const char *why;	/* NULL when attached */
+};
+
+/* Opens, loads and attaches. Mounts tracefs when it is missing. Optional
+ * programs whose attach point is absent are disabled, not fatal.
+ * Returns 0 and sets *out, or -errno (and prints nothing). */
+int capture_open(struct capture **out, const struct capture_opts *opts);
+
+/* Replaces the kernel-side filters (safe while running). Returns 0 or -errno. */
+int capture_set_filters(struct capture *c, const struct capture_filters *f);
+
+/* Consumes what is pending, waiting up to timeout_ms (0 = don't wait) for data.
+ * Returns the number of records delivered, or -errno / the callback's value. */
+int capture_poll(struct capture *c, int timeout_ms);
+
+/* A file descriptor that becomes readable when records are pending (epoll). */
+int capture_fd(const struct capture *c);
+
+/* Sums the per-CPU loss counters: totals[cause * ST_TYPE_MAX + type]. */
+int capture_read_losses(struct capture *c, uint64_t totals[ST_LOSS_SLOTS]);
+
+/* The programs and their state, for the agent's start entry. */
+size_t capture_programs(const struct capture *c, const struct capture_program_info **out);
+
+/* Detaches and frees. NULL is fine. */
+void capture_close(struct capture *c);
+
+#endif
