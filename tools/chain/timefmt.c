@@ -1,0 +1,88 @@
+/* timefmt: ISO 8601 UTC timestamps (see timefmt.h). */
+#include "timefmt.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+void time_format_iso(const struct timespec *ts, char out[TIME_ISO_LEN + 1])
+{
+	char tmp[64];
+	struct tm tm;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (long)(ts->tv_nsec / 1000));
+	memcpy(out, tmp, TIME_ISO_LEN);
+	out[TIME_ISO_LEN] = '\0';
+}
+
+static int digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int time_parse_iso(const char *s, size_t len, bool strict, struct timespec *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int year, mon, day, hour, min, sec;
+	long nsec = 0;
+	size_t i = 19;
+	struct tm tm = { 0 };
+
+	if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && (strict || s[10] != ' ')) ||
+	    s[13] != ':' || s[16] != ':')
+		return -EINVAL;
+	year = digits(s, 4);
+	mon = digits(s + 5, 2);
+	day = digits(s + 8, 2);
+	hour = digits(s + 11, 2);
+	min = digits(s + 14, 2);
+	sec = digits(s + 17, 2);
+	if (year < 0 || mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || hour < 0 ||
+	    hour > 23 || min < 0 || min > 59 || sec < 0 || sec > 59)
+		return -EINVAL;
+	if (i < len && s[i] == '.') {
+		size_t start = ++i;
+		long scale = 100000000;
+
+		while (i < len && s[i] >= '0' && s[i] <= '9') {
+			nsec += (s[i] - '0') * scale;
+			scale /= 10;
+			i++;
+			if (i - start > 9)
+				return -EINVAL;
+		}
+		if (i == start || (strict && i - start != 6))
+			return -EINVAL;
+	}
+	if (i < len && s[i] == 'Z')
+		i++;
+	if (i != len)
+		return -EINVAL;
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	out->tv_sec = timegm(&tm);
+	out->tv_nsec = nsec;
+	/* timegm normalises Feb 29 of a common year to Mar 1: refuse that. */
+	{
+		struct tm back;
+
+		gmtime_r(&out->tv_sec, &back);
+		if (back.tm_mday != day)
+			return -EINVAL;
+	}
+	return 0;
+}
