@@ -49,6 +49,7 @@ BPF_SRCS   := $(sort $(wildcard bpf/*.bpf.c))
 BPF_HDRS   := $(wildcard bpf/*.h) $(wildcard include/sealtrail/*.h)
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c))
 SYS_SRCS   := $(sort $(wildcard tests/system/test_*.c))
+BENCH_SRCS := $(sort $(wildcard tests/bench/bench_*.c))
 TLIB_SRCS  := $(sort $(wildcard tests/lib/*.c))
 
 obj = $(patsubst %.c,$(OUTPUT)/$(2)obj/%.o,$(1))
@@ -65,6 +66,7 @@ ASAN_TLIB_OBJS  := $(call obj,$(TLIB_SRCS),asan/)
 UNIT_BINS      := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(UNIT_SRCS))
 ASAN_UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/asan/tests/unit/%,$(UNIT_SRCS))
 SYS_BINS       := $(patsubst tests/system/%.c,$(OUTPUT)/tests/system/%,$(SYS_SRCS))
+BENCH_BINS     := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
 SKEL := $(OUTPUT)/sealtrail.skel.h
 
@@ -195,12 +197,39 @@ run: all
 	$(Q)echo "sealtrail: trail in $(RUN_DIR)/trail, keys in $(RUN_DIR)/keys (Ctrl-C stops)"
 	$(Q)exec $(OUTPUT)/sealtraild --dir $(RUN_DIR)/trail --key-dir $(RUN_DIR)/keys $(RUN_ARGS)
 
-bench: all
+# Benchmark programs link the chain library (and nothing of BPF).
+$(OUTPUT)/bench/%: tests/bench/%.c $(OUTPUT)/libchain.a | $(OUTPUT)/.deps-build
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(COMMON_CFLAGS) -o $@ $^ $(CHAIN_LIBS)
+
+bench: all $(BENCH_BINS)
 	$(Q)tests/bench/run $(OUTPUT)
 
+# Installed layout; override any of these on the command line.
+SBINDIR  ?= $(PREFIX)/sbin
+BINDIR   ?= $(PREFIX)/bin
+DOCDIR   ?= $(PREFIX)/share/doc/sealtrail
+UNITDIR  ?= /etc/systemd/system
+CONFDIR  ?= /etc/sealtrail
+TRAILDIR ?= /var/log/sealtrail
+KEYDIR   ?= /var/lib/sealtrail/keys
+
 install: all
-	install -D -m 0755 $(OUTPUT)/sealtraild $(DESTDIR)$(PREFIX)/sbin/sealtraild
-	install -D -m 0755 $(OUTPUT)/sealtrail $(DESTDIR)$(PREFIX)/bin/sealtrail
+	install -D -m 0755 $(OUTPUT)/sealtraild $(DESTDIR)$(SBINDIR)/sealtraild
+	install -D -m 0755 $(OUTPUT)/sealtrail $(DESTDIR)$(BINDIR)/sealtrail
+	install -d -m 0755 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(CONFDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d -m 0750 $(DESTDIR)$(TRAILDIR)
+	install -d -m 0700 $(DESTDIR)$(KEYDIR)
+	[ -e $(DESTDIR)$(CONFDIR)/config.json ] || \
+		$(OUTPUT)/sealtraild --print-config > $(DESTDIR)$(CONFDIR)/config.json
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@TRAILDIR@|$(TRAILDIR)|g' \
+	    -e 's|@KEYDIR@|$(KEYDIR)|g' -e 's|@CONFDIR@|$(CONFDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' \
+	    agent/sealtraild.service.in > $(DESTDIR)$(UNITDIR)/sealtraild.service
+	[ -e $(DESTDIR)$(KEYDIR)/writer.key ] || $(OUTPUT)/sealtrail keygen $(DESTDIR)$(KEYDIR)
+	@echo "installed. Move $(KEYDIR)/verify.key off this host (verifiers need it, the"
+	@echo "agent does not), then: systemctl daemon-reload && systemctl enable --now sealtraild"
 
 clean:
 	$(call msg,CLEAN,$(OUTPUT))

@@ -54,6 +54,8 @@ struct chain {
 	struct record_torn torn;	/* what the next recovery entry reports */
 
 	struct buf out;
+	time_t stamp_sec;		/* `stamp` holds this second, formatted */
+	char stamp[TIME_ISO_LEN + 1];
 	struct pending *pend;
 	size_t npend, cap;
 	struct buf scratch;		/* the chain's own event texts */
@@ -130,7 +132,6 @@ static int append_line(struct chain *c, const char *event, size_t len, const cha
 	struct pending *p;
 	struct timespec ts;
 	char hash[DIGEST_HEX_LEN];
-	char stamp[TIME_ISO_LEN + 1];
 	int err;
 
 	if (c->npend == c->cap) {
@@ -143,8 +144,19 @@ static int append_line(struct chain *c, const char *event, size_t len, const cha
 		c->cap = cap;
 	}
 	now(&ts);
-	time_format_iso(&ts, stamp);
-	memcpy(h.timestamp, stamp, TIME_ISO_LEN);
+	if (ts.tv_sec != c->stamp_sec) {
+		time_format_iso(&ts, c->stamp);
+		c->stamp_sec = ts.tv_sec;
+	}
+	memcpy(h.timestamp, c->stamp, TIME_ISO_LEN);
+	/* Only the microseconds change within a second. */
+	{
+		long us = ts.tv_nsec / 1000;
+		int i;
+
+		for (i = 25; i >= 20; i--, us /= 10)
+			h.timestamp[i] = (char)('0' + us % 10);
+	}
 	memcpy(h.prev_hash, c->last_hash, DIGEST_HEX_LEN);
 	memcpy(h.trail, c->trail, TRAIL_ID_LEN);
 	err = entry_write(&c->out, &h, event, len, &c->hk, hash);
@@ -611,6 +623,21 @@ out:
 	return err;
 }
 
+/* Closed segments left plain (a compression that failed or never ran) are
+ * handed over again; the active one is kept. */
+static void compress_leftovers(struct chain *c)
+{
+	struct segment_list l;
+	size_t i;
+
+	if (segment_list_read(c->dirfd, &l))
+		return;
+	for (i = 0; i < l.n; i++)
+		if (!l.v[i].gz && strcmp(l.v[i].name, c->seg_name))
+			hand_over(c, l.v[i].name);
+	segment_list_free(&l);
+}
+
 int chain_open(struct chain **out, const struct chain_opts *opts, struct chain_status *st)
 {
 	struct chain *c;
@@ -657,6 +684,7 @@ int chain_open(struct chain **out, const struct chain_opts *opts, struct chain_s
 		if (err)
 			goto fail;
 	}
+	compress_leftovers(c);
 	/* A fresh segment becomes append-only after its first write; probe now
 	 * whether the filesystem can do it at all. */
 	if (!st->append_only_error && c->fd >= 0)
