@@ -53,13 +53,20 @@ struct capture_program_info {
 	const char *why;	/* NULL when attached */
 };
 
-/* Opens, loads and attaches. Mounts tracefs when it is missing. Optional
- * programs whose attach point is absent are disabled, not fatal.
- * Returns 0 and sets *out, or -errno (and prints nothing). */
+/* Opens, loads and attaches. Mounts tracefs when it is missing. Programs whose
+ * tracepoint this kernel lacks are disabled, not fatal (see capture_programs()).
+ * Returns 0 and sets *out, or -errno. Prints nothing but libbpf's warnings, on
+ * stderr, which include the verifier log when a program fails to load.
+ * pin_dir is not implemented yet: setting it gives -EOPNOTSUPP. */
 int capture_open(struct capture **out, const struct capture_opts *opts);
 
-/* Replaces the kernel-side filters (safe while running). Returns 0 or -errno. */
+/* Replaces the kernel-side filters (safe while running; the programs may see old and
+ * new lists mixed for a moment). Nothing changes if a list is invalid. Returns 0 or
+ * -errno (-E2BIG: a list is too long, -EINVAL: a bad entry). */
 int capture_set_filters(struct capture *c, const struct capture_filters *f);
+
+/* Changes the tgid that never generates events (0 = the caller's). Returns 0 or -errno. */
+int capture_set_agent_pid(struct capture *c, uint32_t pid);
 
 /* Consumes what is pending, waiting up to timeout_ms (0 = don't wait) for data.
  * Returns the number of records delivered, or -errno / the callback's value. */
@@ -70,6 +77,14 @@ int capture_fd(const struct capture *c);
 
 /* Sums the per-CPU loss counters: totals[cause * ST_TYPE_MAX + type]. */
 int capture_read_losses(struct capture *c, uint64_t totals[ST_LOSS_SLOTS]);
+
+/* Samples that failed validation and were not handed to on_record (never expected). */
+uint64_t capture_invalid_records(const struct capture *c);
+
+/* Sum over the attached programs of the kernel's recursion_misses: runs the kernel
+ * skipped because another BPF program was running on that CPU (a loss no BPF counter
+ * can see). Returns 0 or -errno. */
+int capture_read_prog_misses(struct capture *c, uint64_t *misses);
 
 /* The programs and their state, for the agent's start entry. */
 size_t capture_programs(const struct capture *c, const struct capture_program_info **out);

@@ -1,11 +1,162 @@
-/* maps: the maps every sealtrail BPF object shares. Declared __weak so that each
- * .bpf.c can include this header and `bpftool gen object` links them into one. */
+/* maps: the maps every sealtrail BPF object shares, and the kernel-only types they hold.
+ * Declared __weak so that each .bpf.c can include this header and `bpftool gen object`
+ * links them into one. Userspace sizes `events` and `scratch` before load. */
 #ifndef SEALTRAIL_MAPS_BPF_H
 #define SEALTRAIL_MAPS_BPF_H
+
+#define INFLIGHT_MAX	  16384	/* threads inside a captured syscall at the same time */
+#define IGNORE_UIDS_MAX	  1024
+#define IGNORE_CGROUPS_MAX 1024
+#define IGNORE_COMMS_MAX  256
+#define SENSITIVE_DIRS_MAX 4096
+
+/*
+ * Scratch layout. The record is built in rec[], then copied to the ring buffer with its
+ * exact size. rec[] is larger than ST_RECORD_MAX so that the verifier can bound a write of
+ * up to ST_ARGV_MAX bytes at any offset below ST_RECORD_MAX; the size check happens once,
+ * at submit.
+ *
+ * path[] holds one path built backwards: components end at PATH_END, and a name being
+ * joined is read at PATH_NAME (just after the '/' at PATH_END), so base + "/" + name is
+ * contiguous without a copy.
+ */
+#define SCRATCH_REC_SIZE (ST_RECORD_MAX + ST_ARGV_MAX)
+#define PATH_END	 ST_PATH_MAX
+#define PATH_NAME	 (PATH_END + 1)
+#define PATH_BUF_SIZE	 (PATH_NAME + ST_PATH_MAX + 7)	/* + a NUL, rounded */
+#define PATH_MASK	 (2 * ST_PATH_MAX - 1)	/* keeps an offset inside path[] */
+
+/* What sys_enter_X saves for sys_exit_X, keyed by tid. */
+struct inflight {
+	__u64 ktime_ns;		/* when the call began */
+	__u64 args[6];		/* raw syscall arguments */
+	__u16 syscall;		/* enum st_syscall */
+	__u16 type;		/* enum st_type, for loss accounting */
+	__u32 fault;		/* an argument in user memory could not be read */
+	union {
+		struct {	/* set*id, setgroups: credentials before the call */
+			__u32 uid, euid, suid, fsuid, gid, egid, sgid, fsgid;
+		} ids;
+		struct {	/* capset: capabilities before the call */
+			__u64 effective, permitted, inheritable;
+		} caps;
+		struct {	/* bpf(BPF_PROG_LOAD): the attr as the kernel copied it */
+			__u32 prog_type, insn_cnt;
+			char name[16];
+		} prog;
+		struct {	/* ioctl FS_IOC_SETFLAGS / FS_IOC_FSSETXATTR */
+			__u64 old_flags, new_flags;
+		} setflags;
+		struct {	/* open family: flags and mode as decided at enter */
+			__u64 flags, mode;
+		} open;
+		struct {	/* setxattrat: struct xattr_args */
+			__u64 size, flags;
+		} xattr;
+	};
+};
+
+/* A load the compiler may not forward from an earlier store: see struct scratch. */
+#define SCRATCH_LOAD(x) (*(volatile typeof(x) *)&(x))
+
+struct scratch {
+	__u8 rec[SCRATCH_REC_SIZE];
+	char path[PATH_BUF_SIZE];
+	struct st_path_key head;	/* the start of a path, for the path rules */
+	char dname[ST_SENSITIVE_NAME_MAX];	/* a dentry name, for sensitive matching */
+	struct inflight in;		/* this exit's enter, copied out of `inflight` */
+	/*
+	 * Builder state lives here rather than in registers on purpose: a value loaded back
+	 * from a map is the same unknown to the verifier whichever way it was computed, so
+	 * the states left by a loop's many exits (path walks, argv) merge at the next step
+	 * instead of multiplying through the rest of the program.
+	 */
+	__u32 off;			/* record bytes so far: where the next string goes */
+	__u32 too_large;		/* a string did not fit: the record is dropped */
+	__u32 pstart, pend;		/* the last path built: path[pstart, pend) */
+	__u16 pflags;			/* and its ST_STR_* flags */
+};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);	/* userspace may resize before load */
 } events SEC(".maps") __weak;
+
+/* Per-CPU record scratch. Not a PERCPU_ARRAY: those cap values at 32 KiB. Userspace sets
+ * max_entries to the number of possible CPUs; the key is bpf_get_smp_processor_id(). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, INFLIGHT_MAX);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} inflight SEC(".maps") __weak;
+
+/* [cause * ST_TYPE_MAX + type]: events lost or degraded, see enum st_loss_cause. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_LOSS_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} losses SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct st_config);
+} config_map SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IGNORE_UIDS_MAX);
+	__type(key, __u32);
+	__type(value, __u8);
+} ignore_uids SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IGNORE_CGROUPS_MAX);
+	__type(key, __u64);
+	__type(value, __u8);
+} ignore_cgroups SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IGNORE_COMMS_MAX);
+	__type(key, char[ST_COMM_LEN]);
+	__type(value, __u8);
+} ignore_comms SEC(".maps") __weak;
+
+/* Path rules as longest-prefix tries: one lookup per list and path, whatever the number
+ * of prefixes, where a loop over prefixes costs the verifier dearly. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, ST_PATH_RULES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* required for LPM tries */
+	__type(key, struct st_path_key);
+	__type(value, __u8);
+} watch_paths SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, ST_PATH_RULES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct st_path_key);
+	__type(value, __u8);
+} ignore_paths SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SENSITIVE_DIRS_MAX);
+	__type(key, struct st_inode_key);
+	__type(value, struct st_sensitive_dir);
+} sensitive_dirs SEC(".maps") __weak;
 
 #endif

@@ -92,6 +92,8 @@ enum st_syscall {
  *   module:   PATH = file (finit_module), NAME = module args or name (delete_module)
  *   bpf:      NAME = program name
  *   exec:     EXE = executable file, ARGV = NUL-separated args, CWD, FILENAME = as passed
+ *             (the argument area without its final NUL; a failed exec has EXE = the
+ *             name it tried, JOINED)
  */
 enum st_str_slot {
 	ST_S_PATH = 0, ST_S_PATH2 = 1, ST_S_NAME = 2, ST_S_EXTRA = 3,
@@ -101,12 +103,14 @@ enum st_str_slot {
 /* What is known about one string (st_str.flags). A path is either complete and
  * absolute, or flagged: it is never silently cut to something that looks absolute. */
 enum st_str_flag {
-	ST_STR_TRUNCATED    = 1 << 0,	/* longer than its slot: the kept bytes are the end */
+	ST_STR_TRUNCATED    = 1 << 0,	/* longer than its slot: a path keeps its end;
+					 * argv and RAW strings keep their beginning */
 	ST_STR_TOO_DEEP     = 1 << 1,	/* path walk hit its depth limit: leading part missing */
 	ST_STR_DISCONNECTED = 1 << 2,	/* walk ended outside the mount namespace's root */
 	ST_STR_DELETED      = 1 << 3,	/* the file was unlinked when resolved */
 	ST_STR_FAULT        = 1 << 4,	/* user memory could not be read: string absent */
-	ST_STR_JOINED       = 1 << 5,	/* base directory + name as given: not canonicalized */
+	ST_STR_JOINED       = 1 << 5,	/* name as given, prefixed with its base directory
+					 * when relative: lexical, not canonicalized */
 	ST_STR_NO_BASE      = 1 << 6,	/* relative name whose base could not be resolved */
 	ST_STR_RAW          = 1 << 7,	/* not a resolved path: bytes as the caller gave them */
 };
@@ -148,8 +152,7 @@ struct st_task {
 	__u32 auid;		/* login uid, (u32)-1 when unset */
 	__u32 sessionid;	/* audit session, (u32)-1 when unset */
 	__u32 mntns;		/* mount namespace inode number */
-	__u32 pad;
-	char comm[ST_COMM_LEN];
+	char comm[ST_COMM_LEN];	/* 96 bytes in all: no implicit padding */
 };
 
 struct st_str {
@@ -182,9 +185,12 @@ struct st_record {
  *   chown:    0 uid (u32, -1 = unchanged), 1 gid, 2 dirfd or fd, 3 flags
  *   truncate: 0 length
  *   xattr:    0 value size, 1 flags
- *   setflags: 0 old FS_*_FL flags, 1 new flags, 2 ioctl cmd
+ *   setflags: 0 old FS_*_FL flags, 1 new flags, 2 ioctl cmd (FS_IOC_FSSETXATTR:
+ *             FS_XFLAG_* values; old flags hold only the VFS-visible ones: append,
+ *             immutable, sync, noatime, dirsync)
  *   exec:     0 argc, 1 dirfd, 2 execveat flags
- *   fork:     0 child pid, 1 child start_ns, 2 child is a thread (0/1)
+ *   fork:     0 child pid, 1 child start_ns, 2 child is a thread (0/1; threads are
+ *             not reported yet, so 0)
  *   exit:     0 exit status word (as wait(2) reports it)
  *   cred:     0..2 requested ids (setgroups: 0 = count), 3 old uid<<32|euid,
  *             4 old suid<<32|fsuid, 5 old gid<<32|egid, 6 old sgid<<32|fsgid
@@ -193,31 +199,29 @@ struct st_record {
  *   module:   0 length (init_module) or fd (finit_module), 1 flags
  *   bpf:      0 cmd, 1 prog_type, 2 insn_cnt
  *   mount:    0 flags                   umount: 0 flags
- *   signal:   0 signal number, 1 target pid, 2 delivery result
+ *   signal:   0 signal number, 1 target pid, 2 delivery result (TRACE_SIGNAL_*)
  */
 
-/* Kernel-side configuration, the single element of the `config` array map. */
+/* Kernel-side configuration, the single element of the `config_map` array. */
 struct st_config {
 	__u32 agent_pid;	/* this tgid never generates events */
-	__u32 npath_rules;	/* used entries of `path_rules` */
+	__u32 npath_rules;	/* entries in `watch_paths` + `ignore_paths` (0: skip lookups) */
 	__u64 wakeup_bytes;	/* wake the consumer when this much data is pending */
 };
 
 #define ST_PREFIX_MAX     128	/* bytes of a path-rule prefix */
-#define ST_PATH_RULES_MAX 32
+#define ST_PATH_RULES_MAX 32	/* prefixes per list */
 #define ST_SENSITIVE_NAMES 8	/* name prefixes per sensitive directory */
 #define ST_SENSITIVE_NAME_MAX 32
 
-enum st_path_action {
-	ST_PATH_WATCH = 1,	/* keep, even under an ignored prefix */
-	ST_PATH_IGNORE = 2,	/* drop file events under this prefix */
-};
-
-/* One element of the `path_rules` array: a prefix of a resolved absolute path. */
-struct st_path_rule {
-	__u16 len;
-	__u16 action;		/* enum st_path_action */
-	char prefix[ST_PREFIX_MAX];
+/*
+ * Key of the `watch_paths` and `ignore_paths` LPM tries: a byte prefix of a resolved
+ * absolute path (the value is a __u8, unused). File events whose paths all match an
+ * ignore prefix and no watch prefix are dropped: watch wins over ignore.
+ */
+struct st_path_key {
+	__u32 prefixlen;	/* in bits: 8 * bytes used in path[] */
+	char path[ST_PREFIX_MAX];
 };
 
 /* Key of the `sensitive_dirs` hash: a directory, as the kernel names it. */

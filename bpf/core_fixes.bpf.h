@@ -1,0 +1,77 @@
+/* core_fixes: every kernel layout difference sealtrail copes with, in one place. Each
+ * accessor names the kernel change; bpf_core_field_exists() picks the variant when libbpf
+ * loads the object, so one object runs on every kernel with BTF.
+ *
+ * The floor is set by helpers, not layouts: bpf_task_pt_regs (5.15) is the newest helper
+ * used. Differences older than that are still handled here when they cost nothing. */
+#ifndef SEALTRAIL_CORE_FIXES_BPF_H
+#define SEALTRAIL_CORE_FIXES_BPF_H
+
+/* 5.5, "time: Rename tsk->real_start_time to ->start_boottime": same clock, new name. */
+struct task_struct___pre_5_5 {
+	__u64 real_start_time;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 task_start_boottime(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->start_boottime))
+		return BPF_CORE_READ(task, start_boottime);
+	return BPF_CORE_READ((struct task_struct___pre_5_5 *)task, real_start_time);
+}
+
+/* 6.3, "capability: just use a 'u64' instead of a 'u32[2]' array": kernel_cap_t became
+ * struct { u64 val; }. Before, cap[0] held capabilities 0..31 and cap[1] 32..63. */
+struct kernel_cap_struct___pre_6_3 {
+	__u32 cap[2];
+} __attribute__((preserve_access_index));
+
+struct cred___pre_6_3 {
+	struct kernel_cap_struct___pre_6_3 cap_inheritable;
+	struct kernel_cap_struct___pre_6_3 cap_permitted;
+	struct kernel_cap_struct___pre_6_3 cap_effective;
+} __attribute__((preserve_access_index));
+
+static __always_inline void cred_caps(const struct cred *cred, __u64 *effective, __u64 *permitted,
+				      __u64 *inheritable)
+{
+	struct cred___pre_6_3 *old = (void *)cred;
+
+	if (bpf_core_field_exists(cred->cap_effective.val)) {
+		*effective = BPF_CORE_READ(cred, cap_effective.val);
+		*permitted = BPF_CORE_READ(cred, cap_permitted.val);
+		*inheritable = BPF_CORE_READ(cred, cap_inheritable.val);
+		return;
+	}
+	*effective = BPF_CORE_READ(old, cap_effective.cap[0]) |
+		     (__u64)BPF_CORE_READ(old, cap_effective.cap[1]) << 32;
+	*permitted = BPF_CORE_READ(old, cap_permitted.cap[0]) |
+		     (__u64)BPF_CORE_READ(old, cap_permitted.cap[1]) << 32;
+	*inheritable = BPF_CORE_READ(old, cap_inheritable.cap[0]) |
+		       (__u64)BPF_CORE_READ(old, cap_inheritable.cap[1]) << 32;
+}
+
+/* Not a version but a config: loginuid and sessionid exist only with CONFIG_AUDIT(SYSCALL).
+ * Without them the kernel has no login identity, which the ABI spells (u32)-1. */
+static __always_inline __u32 task_loginuid(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->loginuid))
+		return BPF_CORE_READ(task, loginuid.val);
+	return (__u32)-1;
+}
+
+static __always_inline __u32 task_sessionid(struct task_struct *task)
+{
+	if (bpf_core_field_exists(task->sessionid))
+		return BPF_CORE_READ(task, sessionid);
+	return (__u32)-1;
+}
+
+/*
+ * Deliberately not here, because no variant is needed:
+ * - recent kernels added a group_dead argument to sched_process_exit; the exit program
+ *   reads task->signal->live instead, which every kernel has.
+ * - recent kernels keep execveat's "/dev/fd/N/name" in bprm->fdpath; bprm->filename
+ *   points at whichever string the kernel used, before and after.
+ */
+
+#endif

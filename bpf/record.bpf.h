@@ -1,0 +1,190 @@
+/* record: builds one st_record in the per-CPU scratch, appends its strings in slot order,
+ * and hands it to the ring buffer with its exact size. Every way a record can be lost or
+ * degraded on that road is counted in `losses`. */
+#ifndef SEALTRAIL_RECORD_BPF_H
+#define SEALTRAIL_RECORD_BPF_H
+
+#include "task.bpf.h"
+
+/* String flags that make a record count as ST_LOSS_PATH_INCOMPLETE: part of a string is
+ * missing. DISCONNECTED and DELETED describe the file, they do not hide anything; NO_BASE
+ * does not count when the call itself failed with EBADF (its dirfd was not a file). */
+#define STR_INCOMPLETE (ST_STR_TRUNCATED | ST_STR_TOO_DEEP)
+#define EBADF_	       9
+
+static __always_inline void loss_count(__u32 cause, __u32 type)
+{
+	__u32 slot = cause * ST_TYPE_MAX + type;
+	__u64 *n;
+
+	n = bpf_map_lookup_elem(&losses, &slot);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/* This CPU's scratch. Tracepoint programs run with preemption disabled and do not nest
+ * on a CPU, so the slot is ours until the program returns. (signal_generate can fire in
+ * interrupt context, which is why that program does not use scratch at all.) */
+static __always_inline struct scratch *scratch_get(__u32 type)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct scratch *s;
+
+	s = bpf_map_lookup_elem(&scratch, &cpu);
+	if (!s)	/* only if userspace did not size the map: nothing else can be done */
+		loss_count(ST_LOSS_TOO_LARGE, type);
+	return s;
+}
+
+/* Starts a record for the current task; strings start at sizeof(struct st_record). */
+static __always_inline struct st_record *record_begin(struct scratch *s, __u16 type,
+						      __u16 syscall, __u64 ktime_ns, __s64 ret)
+{
+	struct st_record *r = (void *)s->rec;
+
+	__builtin_memset(r, 0, sizeof(*r));
+	r->abi = ST_ABI_VERSION;
+	r->type = type;
+	r->syscall = syscall;
+	r->ktime_ns = ktime_ns;
+	r->ret = ret;
+	task_context(&r->task, bpf_get_current_task_btf());
+	s->off = sizeof(*r);
+	s->too_large = 0;
+	return r;
+}
+
+/*
+ * The record_put_* functions append string `slot` at s->off and advance it. Slots must be
+ * appended in order. A string that cannot fit marks the record too large (it is then
+ * dropped and counted, never sent cut short).
+ */
+
+/* Where the next string (up to `max` bytes) goes, or -1 when it would not fit in scratch:
+ * the record is then marked too large. Sizes above ST_RECORD_MAX are caught at submit. */
+static __always_inline long record_cursor(struct scratch *s, __u32 max)
+{
+	__u64 off = SCRATCH_LOAD(s->off);
+
+	if (off > SCRATCH_REC_SIZE - max) {
+		s->too_large = 1;
+		return -1;
+	}
+	return off;
+}
+
+static __always_inline void record_set_str(struct scratch *s, int slot, __u32 len, __u16 flags)
+{
+	struct st_record *r = (void *)s->rec;
+
+	r->str[slot].len = len;
+	r->str[slot].flags = flags;
+	s->off += len;
+}
+
+/* The last path built by path.bpf.h (s->path[pstart, pend)). Longer than ST_PATH_MAX:
+ * the end is kept. */
+static __always_inline void record_put_path(struct scratch *s, int slot)
+{
+	__u64 start = SCRATCH_LOAD(s->pstart), end = SCRATCH_LOAD(s->pend), len;
+	__u16 flags = SCRATCH_LOAD(s->pflags);
+	long off;
+
+	off = record_cursor(s, ST_PATH_MAX);
+	if (off < 0)
+		return;
+	if (end < start || end > PATH_BUF_SIZE) {
+		record_set_str(s, slot, 0, flags | ST_STR_FAULT);
+		return;
+	}
+	len = end - start;
+	if (len > ST_PATH_MAX) {
+		start = end - ST_PATH_MAX;
+		len = ST_PATH_MAX;
+		flags |= ST_STR_TRUNCATED;
+	}
+	/* Masks that change nothing but give the verifier its bounds (the clamp above may be
+	 * tested on a copy of the register). */
+	len &= 2 * ST_PATH_MAX - 1;
+	if (len)
+		bpf_probe_read_kernel(&s->rec[off], len, &s->path[start & PATH_MASK]);
+	record_set_str(s, slot, len, flags);
+}
+
+/* A NUL-terminated string from user memory, up to `max` bytes kept (more: the beginning is
+ * kept, flagged TRUNCATED). A NULL pointer is an absent string, not a fault. */
+static __always_inline void record_put_user_str(struct scratch *s, int slot, const void *src,
+						__u32 max, __u16 flags)
+{
+	long off, n;
+
+	off = record_cursor(s, max + 1);
+	if (off < 0)
+		return;
+	if (!src) {
+		record_set_str(s, slot, 0, flags);
+		return;
+	}
+	n = bpf_probe_read_user_str(&s->rec[off], max + 1, src);
+	if (n <= 0) {
+		record_set_str(s, slot, 0, flags | ST_STR_FAULT);
+		return;
+	}
+	if (n == max + 1)	/* no NUL within max bytes */
+		flags |= ST_STR_TRUNCATED;
+	record_set_str(s, slot, (n - 1) & (2 * ST_ARGV_MAX - 1), flags);
+}
+
+/* Same, from kernel memory. */
+static __always_inline void record_put_kernel_str(struct scratch *s, int slot, const void *src,
+						  __u32 max, __u16 flags)
+{
+	long off, n;
+
+	off = record_cursor(s, max + 1);
+	if (off < 0)
+		return;
+	n = bpf_probe_read_kernel_str(&s->rec[off], max + 1, src);
+	if (n <= 0) {
+		record_set_str(s, slot, 0, flags | ST_STR_FAULT);
+		return;
+	}
+	if (n == max + 1)
+		flags |= ST_STR_TRUNCATED;
+	record_set_str(s, slot, (n - 1) & (2 * ST_ARGV_MAX - 1), flags);
+}
+
+/*
+ * Sends the record. Wake-ups are batched: the consumer is woken only when at least
+ * config.wakeup_bytes are pending, and otherwise finds the data on its next poll timeout.
+ */
+static __always_inline int record_submit(struct scratch *s)
+{
+	struct st_record *r = (void *)s->rec;
+	struct st_config *cfg = config_get();
+	__u16 type = r->type, sflags = 0;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u32 size = s->off;
+	int i;
+
+	if (s->too_large || size > ST_RECORD_MAX) {
+		loss_count(ST_LOSS_TOO_LARGE, type);
+		return 0;
+	}
+	r->size = size;
+	if (cfg && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= cfg->wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, r, size, flags)) {
+		loss_count(ST_LOSS_RINGBUF_FULL, type);
+		return 0;
+	}
+	for (i = 0; i < ST_NSTR; i++)
+		sflags |= r->str[i].flags;
+	if ((sflags & STR_INCOMPLETE) || ((sflags & ST_STR_NO_BASE) && r->ret != -EBADF_))
+		loss_count(ST_LOSS_PATH_INCOMPLETE, type);
+	if (sflags & ST_STR_FAULT)
+		loss_count(ST_LOSS_USER_FAULT, type);
+	return 0;
+}
+
+#endif
