@@ -1,42 +1,87 @@
-/* sealtraild: the audit agent. Loads the capture programs and runs until
- * SIGINT/SIGTERM. */
-#include <errno.h>
-#include <signal.h>
+/* sealtraild: the audit agent. Captures process and file security events with
+ * eBPF and writes each as a sealed entry of a trail. Runs in the foreground
+ * (systemd Type=notify); SIGTERM/SIGINT stop it cleanly, SIGHUP reloads. */
+#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <bpf/libbpf.h>
-#include "sealtrail.skel.h"
+#include "agent.h"
+#include "config.h"
 
-static volatile sig_atomic_t stopping;
-
-static void on_signal(int sig)
+static void usage(FILE *f)
 {
-	stopping = sig;
+	fprintf(f, "usage: sealtraild --dir TRAIL --key-dir KEYS [--config FILE] [--pin-dir DIR]\n"
+		   "\n"
+		   "  --dir TRAIL      trail directory (created if missing)\n"
+		   "  --key-dir KEYS   holds writer.key (see `sealtrail keygen`)\n"
+		   "  --config FILE    JSON configuration (default: built-in; see docs/AGENT.md)\n"
+		   "  --pin-dir DIR    bpffs directory: keep programs and ring buffer across restarts\n"
+		   "  --print-config   print the effective configuration and exit\n"
+		   "\n"
+		   "signals: TERM/INT drain, write a stop entry and exit 0; HUP reloads the "
+		   "configuration\n"
+		   "exit status: 0 clean stop, 1 runtime failure, 2 usage or bad configuration\n");
 }
 
 int main(int argc, char **argv)
 {
-	struct sealtrail *skel;
-	struct sigaction sa = { .sa_handler = on_signal };
-	int err;
+	static const struct option longopts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "key-dir", required_argument, NULL, 'k' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "print-config", no_argument, NULL, 'P' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct agent_opts o = { 0 };
+	bool print_config = false;
+	int opt;
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	skel = sealtrail__open_and_load();
-	if (!skel) {
-		fprintf(stderr, "sealtraild: cannot load BPF programs: %s\n", strerror(errno));
-		return 1;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			o.trail_dir = optarg;
+			break;
+		case 'k':
+			o.key_dir = optarg;
+			break;
+		case 'c':
+			o.config_path = optarg;
+			break;
+		case 'p':
+			o.pin_dir = optarg;
+			break;
+		case 'P':
+			print_config = true;
+			break;
+		case 'V':
+			printf("sealtraild %s\n", SEALTRAIL_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
 	}
-	err = sealtrail__attach(skel);
-	if (err) {
-		fprintf(stderr, "sealtraild: cannot attach BPF programs: %s\n", strerror(-err));
-		sealtrail__destroy(skel);
-		return 1;
+	if (print_config) {
+		struct agent_config cfg;
+		char err[512];
+
+		if (config_load(o.config_path, &cfg, err, sizeof(err))) {
+			fprintf(stderr, "sealtraild: %s\n", err);
+			return 2;
+		}
+		config_print(&cfg, stdout);
+		config_free(&cfg);
+		return 0;
 	}
-	fprintf(stderr, "sealtraild: ready\n");
-	while (!stopping)
-		pause();
-	fprintf(stderr, "sealtraild: stopping on signal %d\n", (int)stopping);
-	sealtrail__destroy(skel);
-	return 0;
+	if (!o.trail_dir || !o.key_dir || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	return agent_run(&o);
 }

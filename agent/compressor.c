@@ -1,0 +1,119 @@
+/* compressor: background compression of closed segments (see compressor.h). */
+#include "compressor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "segment.h"
+
+#define QUEUE_MAX 64
+
+struct compressor {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int dirfd;
+	bool stopping;
+	int failures;
+	size_t head, len;
+	char queue[QUEUE_MAX][SEGMENT_NAME_MAX];
+};
+
+static void *run(void *arg)
+{
+	struct compressor *c = arg;
+	char name[SEGMENT_NAME_MAX];
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (!c->len && !c->stopping)
+			pthread_cond_wait(&c->wake, &c->lock);
+		if (!c->len)
+			break;
+		memcpy(name, c->queue[c->head], sizeof(name));
+		c->head = (c->head + 1) % QUEUE_MAX;
+		c->len--;
+		pthread_mutex_unlock(&c->lock);
+		/* A failure leaves the segment plain: still valid, only larger; the
+		 * next start of the agent tries again. */
+		if (segment_compress(c->dirfd, name))
+			__atomic_add_fetch(&c->failures, 1, __ATOMIC_RELAXED);
+		pthread_mutex_lock(&c->lock);
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+int compressor_start(struct compressor **out, const char *trail_dir)
+{
+	struct compressor *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->dirfd = open(trail_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (c->dirfd < 0) {
+		err = -errno;
+		free(c);
+		return err;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->wake, NULL);
+	err = -pthread_create(&c->thread, NULL, run, c);
+	if (err) {
+		close(c->dirfd);
+		free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void compressor_enqueue(void *ctx, const char *segment_name)
+{
+	struct compressor *c = ctx;
+
+	size_t i;
+
+	pthread_mutex_lock(&c->lock);
+	for (i = 0; i < c->len; i++) {
+		if (!strcmp(c->queue[(c->head + i) % QUEUE_MAX], segment_name)) {
+			pthread_mutex_unlock(&c->lock);
+			return;
+		}
+	}
+	if (c->len == QUEUE_MAX) {
+		/* Rotations faster than gzip: leave this one plain (still valid). */
+		c->failures++;
+	} else {
+		snprintf(c->queue[(c->head + c->len) % QUEUE_MAX], SEGMENT_NAME_MAX, "%s",
+			 segment_name);
+		c->len++;
+		pthread_cond_signal(&c->wake);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+int compressor_stop(struct compressor *c)
+{
+	int failures;
+
+	if (!c)
+		return 0;
+	pthread_mutex_lock(&c->lock);
+	c->stopping = true;
+	pthread_cond_signal(&c->wake);
+	pthread_mutex_unlock(&c->lock);
+	pthread_join(c->thread, NULL);
+	failures = c->failures;
+	close(c->dirfd);
+	pthread_mutex_destroy(&c->lock);
+	pthread_cond_destroy(&c->wake);
+	free(c);
+	return failures;
+}
