@@ -227,22 +227,27 @@ static void test_append_reports_bad_lines_and_keeps_trail_valid(void **state)
 	const char *keygen[] = { "keygen", keys, NULL };
 	const char *append[] = { "append", "--dir", trail, "--key-dir", keys, NULL };
 	const char *verify[] = { "verify", "--key", key, "--json", trail, NULL };
-	const char *in = "{\"ok\": 1}\n[1, 2]\n{\"f\": 1.5}\n{\"a\": 1, \"a\": 2}\n{broken\n"
-			 "{\"ok\": 2}\n";
+	char in[512];
 	struct tl_proc p;
 
 	(void)state;
 	snprintf(trail, sizeof(trail), "%s/trail", dir);
 	snprintf(keys, sizeof(keys), "%s/keys", dir);
 	snprintf(key, sizeof(key), "%s/verify.key", keys);
+	/* Line 6 nests 64 levels: the entry would nest 65, past what verify reads. */
+	snprintf(in, sizeof(in), "{\"ok\": 1}\n[1, 2]\n{\"f\": 1.5}\n{\"a\": 1, \"a\": 2}\n"
+		 "{broken\n{\"d\": %.*s1%.*s}\n{\"ok\": 2}\n", 63, "[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+		 "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", 63, "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+		 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
 	assert_int_equal(run_cli(&p, NULL, keygen), 0);
 	tl_proc_free(&p);
 	assert_int_equal(run_cli(&p, in, append), 1);
+	assert_non_null(strstr(p.err, "stdin:6: nested deeper than 63 levels"));
 	assert_non_null(strstr(p.err, "stdin:2: not a JSON object"));
 	assert_non_null(strstr(p.err, "stdin:3: not valid JSON: floats are not allowed"));
 	assert_non_null(strstr(p.err, "stdin:4: not valid JSON: duplicate key"));
 	assert_non_null(strstr(p.err, "stdin:5:"));
-	assert_null(strstr(p.err, "stdin:6"));
+	assert_null(strstr(p.err, "stdin:7"));
 	tl_proc_free(&p);
 	assert_int_equal(run_cli(&p, NULL, verify), 0);
 	assert_non_null(strstr(p.out, "\"entries\": 2,"));

@@ -106,6 +106,9 @@ int json_parse(struct jv_arena *a, const char *s, size_t len, struct jv **out,
 /* Appends the canonical text of v. */
 void json_write(struct buf *b, const struct jv *v);
 
+/* Nesting depth: 0 for a scalar, 1 for an empty object or array. */
+int jv_depth(const struct jv *v);
+
 /* Member lookup in an object (NULL if absent or v is not an object). */
 const struct jv *jv_get(const struct jv *v, const char *key);
 /* Typed reads: false when the type or range does not fit. */

@@ -501,6 +501,21 @@ int json_parse(struct jv_arena *a, const char *s, size_t len, struct jv **out,
 }
 
 /* ---- access ----------------------------------------------------------------- */
+int jv_depth(const struct jv *v)
+{
+	int d = 0, k;
+	size_t i;
+
+	if (v->type != JV_ARRAY && v->type != JV_OBJECT)
+		return 0;
+	for (i = 0; i < v->n; i++) {
+		k = jv_depth(v->type == JV_ARRAY ? v->items[i] : v->members[i].val);
+		if (k > d)
+			d = k;
+	}
+	return d + 1;
+}
+
 const struct jv *jv_get(const struct jv *v, const char *key)
 {
 	struct jv_member k = { .key = key, .klen = strlen(key) };

@@ -137,6 +137,13 @@ int cmd_append(int argc, char **argv)
 			bad++;
 			continue;
 		}
+		/* The entry wraps the event in one more level: keep it verifiable. */
+		if (jv_depth(root) >= JSON_MAX_DEPTH) {
+			cli_error("append", "stdin:%" PRIu64 ": nested deeper than %d levels, skipped",
+				  lineno, JSON_MAX_DEPTH - 1);
+			bad++;
+			continue;
+		}
 		buf_reset(&event);
 		json_write(&event, root);
 		if (event.failed) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "cmd_replay.h"
 
 static const struct {
 	const char *name;
@@ -14,6 +15,9 @@ static const struct {
 	{ "keygen", cmd_keygen, "keygen DIR                 create verify.key and writer.key" },
 	{ "append", cmd_append, "append --dir TRAIL --key-dir KEYS [--segment-bytes N]  < events" },
 	{ "verify", cmd_verify, "verify --key VERIFY_KEY [--anchor SEQ:HASH] [--json] TRAIL" },
+	{ "replay", cmd_replay,
+	  "replay [--key VERIFY_KEY] [FILTERS] [--json] [--tree PID | --summary] TRAIL" },
+	{ "stats", cmd_stats, "stats [--key VERIFY_KEY] [FILTERS] [--json] TRAIL" },
 };
 
 void cli_error(const char *cmd, const char *fmt, ...)
