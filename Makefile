@@ -37,6 +37,8 @@ COMMON_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 CFLAGS_EXTRA  ?=
 CHAIN_LIBS    := -lcrypto -lz
 AGENT_LIBS    := $(CHAIN_LIBS) -lbpf -lelf -lcjson -lpthread
+# Tests build paths from paths freely: truncation there is not a risk worth the noise.
+TEST_CFLAGS   := -Wno-format-truncation
 ASAN_FLAGS    := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
@@ -167,12 +169,12 @@ $(OUTPUT)/sealtraild: $(AGENT_OBJS) $(OUTPUT)/libchain.a
 $(OUTPUT)/tests/unit/%: tests/unit/%.c $(TLIB_OBJS) $(OUTPUT)/libchain.a | $(OUTPUT)/.deps-test
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(COMMON_CFLAGS) -Itests/lib -o $@ $^ -lcmocka $(CHAIN_LIBS)
+	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) -Itests/lib -o $@ $^ -lcmocka $(CHAIN_LIBS)
 
 $(OUTPUT)/asan/tests/unit/%: tests/unit/%.c $(ASAN_TLIB_OBJS) $(OUTPUT)/asan/libchain.a | $(OUTPUT)/.deps-test
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(COMMON_CFLAGS) $(ASAN_FLAGS) -Itests/lib -o $@ $^ -lcmocka $(CHAIN_LIBS)
+	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) $(ASAN_FLAGS) -Itests/lib -o $@ $^ -lcmocka $(CHAIN_LIBS)
 
 # System tests may drive the capture module directly, so they link the agent's
 # objects (all but main) as well as the chain library.
@@ -180,7 +182,7 @@ $(OUTPUT)/tests/system/%: tests/system/%.c $(TLIB_OBJS) $(AGENT_LIB_OBJS) $(OUTP
 		| $(OUTPUT)/.deps-test
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(COMMON_CFLAGS) -Itests/lib -Iagent -I$(OUTPUT) -I/usr/include/cjson -o $@ $^ \
+	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) -Itests/lib -Iagent -I$(OUTPUT) -I/usr/include/cjson -o $@ $^ \
 		-lcmocka $(AGENT_LIBS)
 
 TEST_BINS := $(OUTPUT)/sealtraild $(OUTPUT)/sealtrail $(OUTPUT)/asan/sealtrail \

@@ -423,7 +423,14 @@ static void stop(struct agent *a, int sig)
 	buf_reset(&a->ev);
 	lifecycle_stop(&a->ev, &a->stats, name);
 	append_own(a, "agent-stop");
-	chain_flush(a->chain, true);
+	if (chain_flush(a->chain, true)) {
+		struct chain_stats cs;
+
+		/* Nowhere left to record it: say it where the operator looks. */
+		chain_get_stats(a->chain, &cs);
+		die_line("writing to %s still fails (%s): the last entries, including the stop "
+			 "entry, are not in the trail", a->o->trail_dir, strerror(-cs.write_error));
+	}
 }
 
 int agent_run(const struct agent_opts *o)

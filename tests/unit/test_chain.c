@@ -319,6 +319,13 @@ static void test_torn_tail_is_told_apart_and_recovered(void **state)
 	/* A live trail may be mid-write: accepted with a warning. */
 	assert_int_equal(verify(f, &r, true), VERIFY_OK);
 
+	/* A full disk can leave the next segment created but empty: still a torn
+	 * tail at the end of the trail, not a broken middle. */
+	tl_write_file(tl_fmt("%s/00000000000000000004.jsonl", f->trail), "", 0);
+	assert_int_equal(verify(f, &r, false), VERIFY_BROKEN);
+	assert_non_null(strstr(r.reason, "torn tail"));
+	assert_int_equal(verify(f, &r, true), VERIFY_OK);
+
 	c = open_chain(f, 0, &st);
 	assert_int_equal(st.torn_bytes, strlen(torn));
 	append_n(c, 2, 4);

@@ -272,6 +272,24 @@ static enum verify_status check_entry(struct verifier *v, const char *line, size
 	return VERIFY_OK;
 }
 
+/* Bytes that are not an entry at the end of the trail: the signature of a
+ * crash mid-write (the writer records them when it next opens the trail), but
+ * still bytes nobody can vouch for, unless the trail is live. */
+static enum verify_status torn_tail(struct verifier *v, const char *segment, uint64_t line)
+{
+	v->r->torn_tail_bytes = v->torn_bytes;
+	snprintf(v->r->torn_tail_segment, sizeof(v->r->torn_tail_segment), "%s", segment);
+	if (!v->o->allow_torn_tail)
+		return fail(v, VERIFY_BROKEN, segment, line, NULL,
+			    "torn tail: %" PRIu64 " bytes of an incomplete last entry, the mark of "
+			    "an interrupted write (a crash, a full disk), not of changed entries: "
+			    "all %" PRIu64 " entries before it verify", v->torn_bytes,
+			    v->r->entries);
+	warn(v, "%s: ends with %" PRIu64 " bytes of an incomplete entry (a write in progress or "
+	     "interrupted)", segment, v->torn_bytes);
+	return VERIFY_OK;
+}
+
 static enum verify_status check_segment(struct verifier *v, const struct segment_info *si,
 					bool last)
 {
@@ -315,25 +333,23 @@ static enum verify_status check_segment(struct verifier *v, const struct segment
 	segment_line_count = segment_reader_line_no(rd);
 	segment_reader_close(rd);
 
-	if (v->torn_pending)	/* a torn segment followed by one with no entries */
+	if (v->torn_pending) {
+		/* A torn segment followed by one holding nothing yet: the writer made
+		 * the segment for the recovery entry but could not write it (disk
+		 * full, crash). The torn tail is still the end of the trail. */
+		if (lines == 0 && v->torn_bytes == 0) {
+			v->r->segments++;
+			return VERIFY_OK;
+		}
 		return fail(v, VERIFY_BROKEN, v->torn_segment, 0, NULL,
 			    "ends with an incomplete line that no recovery entry accounts for");
+	}
 	if (v->torn_bytes) {
 		if (last) {
-			/* Bytes that are not an entry: the signature of a crash mid-write
-			 * (the writer records them when it next opens the trail), but
-			 * still bytes nobody can vouch for, unless the trail is live. */
-			v->r->torn_tail_bytes = v->torn_bytes;
-			snprintf(v->r->torn_tail_segment, sizeof(v->r->torn_tail_segment), "%s",
-				 si->name);
-			if (!v->o->allow_torn_tail)
-				return fail(v, VERIFY_BROKEN, si->name, segment_line_count + 1, NULL,
-					    "torn tail: %" PRIu64 " bytes of an incomplete last entry, "
-					    "the mark of an interrupted write (a crash), not of "
-					    "changed entries: all %" PRIu64 " entries before it verify",
-					    v->torn_bytes, v->r->entries);
-			warn(v, "%s: ends with %" PRIu64 " bytes of an incomplete entry (a write in "
-			     "progress or interrupted)", si->name, v->torn_bytes);
+			enum verify_status st = torn_tail(v, si->name, segment_line_count + 1);
+
+			if (st)
+				return st;
 		} else {
 			/* Recovery records name the segment as written, before compression. */
 			v->torn_pending = true;
@@ -389,6 +405,11 @@ enum verify_status verify_trail(const char *dir, const struct verify_opts *o,
 			warn(&v, "%s: compression was interrupted; the plain file is the one checked",
 			     l.v[i].name);
 		st = check_segment(&v, &l.v[i], i + 1 == l.n);
+		if (st)
+			goto out;
+	}
+	if (v.torn_pending) {
+		st = torn_tail(&v, v.torn_segment, 0);
 		if (st)
 			goto out;
 	}

@@ -1,0 +1,635 @@
+/* test_agent: the real sealtraild, as operators run it. Start it, make real
+ * activity, stop it, verify the trail with the real CLI and find the activity
+ * in it with exact fields; kill it under load and restart it; feed it bad
+ * configurations, reloads, tampering and a full disk. */
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <inttypes.h>
+#include "agent_harness.h"
+
+/* Canonical text of raw bytes vs of a parsed string: equal iff same string. */
+static bool same_bytes(const struct jv *v, const char *raw, size_t len)
+{
+	struct buf a = { 0 }, b = { 0 };
+	bool same;
+
+	if (!v || v->type != JV_STRING)
+		return false;
+	json_write_string(&a, raw, len, true);
+	json_write_string(&b, v->str, v->n, false);
+	same = a.len == b.len && !memcmp(a.data, b.data, a.len);
+	buf_free(&a);
+	buf_free(&b);
+	return same;
+}
+
+static bool array_has(const struct jv *arr, const char *s)
+{
+	size_t i;
+
+	for (i = 0; arr && arr->type == JV_ARRAY && i < arr->n; i++)
+		if (jv_is_string(arr->items[i], s))
+			return true;
+	return false;
+}
+
+/* Runs fn(arg) in a child and waits for it; returns the child's pid. */
+static pid_t in_child(void (*fn)(const char *), const char *arg, int *status)
+{
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		fn(arg);
+		_exit(3);
+	}
+	waitpid(pid, status, 0);
+	return pid;
+}
+
+static void file_activity(const char *work)
+{
+	char p1[4200], p2[4200], d[4200];
+	int fd;
+
+	if (chdir(work))
+		_exit(1);
+	snprintf(p1, sizeof(p1), "f1");
+	snprintf(p2, sizeof(p2), "f 2\n\"q\"\xff");
+	snprintf(d, sizeof(d), "sub");
+	fd = open(p1, O_WRONLY | O_CREAT | O_TRUNC, 0640);
+	if (fd < 0 || write(fd, "x", 1) != 1)
+		_exit(1);
+	close(fd);
+	rename(p1, p2);
+	chmod(p2, 0600);
+	unlink(p2);
+	mkdir(d, 0750);
+	unlink("missing");	/* fails: ENOENT */
+	if (fork() == 0) {
+		execl("/bin/true", "true", "arg one", (char *)NULL);
+		_exit(1);
+	}
+	wait(NULL);
+}
+
+/* Everything a responder needs is in the trail, with exact fields, and the
+ * trail verifies. */
+static void test_activity_is_sealed(void **state)
+{
+	struct agent_run a;
+	struct ah_events e;
+	char work[4300], path[4400];
+	pid_t child;
+	ssize_t i;
+	int status;
+
+	(void)state;
+	ah_prepare(&a, "agent", "{\"flush_ms\": 50}");
+	snprintf(work, sizeof(work), "%s/work", a.dir);
+	mkdir(work, 0755);
+	ah_start(&a, true, true);
+	child = in_child(file_activity, work, &status);
+	assert_int_equal(WEXITSTATUS(status), 3);
+	usleep(300000);
+	assert_int_equal(ah_stop(&a, SIGTERM), 0);
+	assert_non_null(strstr(a.err.data, "stopped on TERM"));
+	assert_int_equal(ah_verify(&a, false, NULL), 0);
+
+	ah_load(&a, &e);
+	assert_true(ah_is(e.ev[0], "event.action", "agent-start"));
+	assert_true(ah_is(e.ev[0], "sealtrail.previous_run.ended", "first"));
+	assert_true(ah_is(e.ev[e.n - 1], "event.action", "agent-stop"));
+
+	i = ah_find(&e, 0, "open", child);
+	assert_true(i >= 0);
+	snprintf(path, sizeof(path), "%s/f1", work);
+	{
+		char real[4400];
+
+		assert_non_null(realpath(work, real));
+		snprintf(path, sizeof(path), "%s/f1", real);
+		assert_true(ah_is(e.ev[i], "file.path", path));
+		assert_true(array_has(ah_get(e.ev[i], "file.open_flags"), "O_CREAT"));
+		assert_true(ah_is(e.ev[i], "file.mode", "0640"));
+		assert_true(ah_is(e.ev[i], "event.outcome", "success"));
+		assert_int_equal(ah_int(e.ev[i], "user.id"), (int64_t)getuid());
+		assert_int_equal(ah_int(e.ev[i], "process.parent.pid"), getpid());
+
+		i = ah_find(&e, 0, "rename", child);
+		assert_true(i >= 0);
+		assert_true(ah_is(e.ev[i], "file.original.path", path));
+		snprintf(path, sizeof(path), "%s/f 2\n\"q\"\xff", real);
+		assert_true(same_bytes(ah_get(e.ev[i], "file.path"), path, strlen(path)));
+
+		i = ah_find(&e, 0, "chmod", child);
+		assert_true(i >= 0 && ah_is(e.ev[i], "file.mode", "0600"));
+		assert_true(same_bytes(ah_get(e.ev[i], "file.path"), path, strlen(path)));
+		i = ah_find(&e, 0, "unlink", child);
+		assert_true(i >= 0 && ah_is(e.ev[i], "event.outcome", "success"));
+		i = ah_find(&e, (size_t)i + 1, "unlink", child);
+		assert_true(i >= 0);
+		assert_true(ah_is(e.ev[i], "error.code", "ENOENT"));
+		assert_int_equal(ah_int(e.ev[i], "syscall.result"), -ENOENT);
+		snprintf(path, sizeof(path), "%s/sub", real);
+		i = ah_find(&e, 0, "mkdir", child);
+		assert_true(i >= 0 && ah_is(e.ev[i], "file.path", path));
+	}
+	i = ah_find(&e, 0, "fork", child);
+	assert_true(i >= 0);
+	assert_int_equal(ah_int(e.ev[i], "process.parent.pid"), getpid());
+	i = ah_find(&e, 0, "exec", -1);
+	while (i >= 0 && ah_int(e.ev[i], "process.parent.pid") != child)
+		i = ah_find(&e, (size_t)i + 1, "exec", -1);
+	assert_true(i >= 0);
+	assert_true(ah_is(e.ev[i], "process.executable", "/usr/bin/true"));
+	{
+		const struct jv *args = ah_get(e.ev[i], "process.args");
+
+		assert_non_null(args);
+		assert_int_equal(args->n, 2);
+		assert_true(jv_is_string(args->items[1], "arg one"));
+	}
+	i = ah_find(&e, 0, "exit", child);
+	assert_true(i >= 0);
+	assert_int_equal(ah_int(e.ev[i], "process.exit_code"), 3);
+	/* The agent never records itself. */
+	for (i = 0; i < (ssize_t)e.n; i++)
+		assert_true(ah_int(e.ev[i], "process.pid") != a.pid || !ah_get(e.ev[i], "process"));
+	ah_events_free(&e);
+	ah_cleanup(&a);
+}
+
+static void busy_files_paced(const char *dir, unsigned int pause_us)
+{
+	char p[4300];
+	int i;
+
+	for (i = 0;; i++) {
+		if (pause_us)
+			usleep(pause_us);
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/load-%d", dir, i % 50);
+		fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0)
+			close(fd);
+		unlink(p);
+	}
+}
+
+static void busy_files(const char *dir)
+{
+	busy_files_paced(dir, 0);
+}
+
+/* kill -9 at any moment under load: the next start recovers, records that the
+ * previous run ended uncleanly, and the trail verifies after every restart. */
+static void test_kill9_under_load_recovers(void **state)
+{
+	struct agent_run a;
+	struct ah_events e;
+	char work[4300];
+	pid_t load;
+	size_t i, unclean = 0;
+	int round;
+
+	(void)state;
+	ah_prepare(&a, "kill9", "{\"flush_ms\": 20}");
+	snprintf(work, sizeof(work), "%s/work", a.dir);
+	mkdir(work, 0755);
+	load = fork();
+	if (load == 0) {
+		busy_files(work);
+		_exit(0);
+	}
+	for (round = 0; round < 3; round++) {
+		ah_start(&a, true, true);
+		usleep(200000 + 150000 * (unsigned)round);
+		assert_int_equal(ah_stop(&a, SIGKILL), 128 + SIGKILL);
+		/* Written before the kill, complete up to a possible torn tail. */
+		assert_int_equal(ah_verify(&a, true, NULL), 0);
+	}
+	ah_start(&a, true, true);
+	usleep(200000);
+	kill(load, SIGKILL);
+	waitpid(load, NULL, 0);
+	assert_int_equal(ah_stop(&a, SIGTERM), 0);
+	assert_int_equal(ah_verify(&a, false, NULL), 0);
+
+	ah_load(&a, &e);
+	for (i = 0; i < e.n; i++)
+		if (ah_is(e.ev[i], "event.action", "agent-start") &&
+		    ah_is(e.ev[i], "sealtrail.previous_run.ended", "unclean"))
+			unclean++;
+	assert_int_equal(unclean, 3);
+	assert_int_equal(ah_count(&e, "agent-start"), 4);
+	assert_int_equal(ah_count(&e, "agent-stop"), 1);
+	assert_true(ah_count(&e, "open") > 100);
+	ah_events_free(&e);
+	ah_cleanup(&a);
+}
+
+/* Bad configuration: one line naming the key and why, exit 2, nothing written. */
+static void test_bad_configuration_is_refused(void **state)
+{
+	static const struct {
+		const char *json, *expect;
+	} cases[] = {
+		{ "{\"flush_ms\": 0}", "\"flush_ms\"" },
+		{ "{\"fliters\": []}", "unknown key \"fliters\"" },
+		{ "{\"ringbuf_bytes\": 100000}", "power of two" },
+		{ "{\"ignore_paths\": [\"relative/path\"]}", "not an absolute path" },
+		{ "{\"epoch_seconds\": \"60\"}", "\"epoch_seconds\": must be a number" },
+		{ "{\"flush_ms\": 100,\n \"segment_bytes\": 1,}", "line 2: not valid JSON" },
+		{ "[]", "must be a JSON object" },
+		{ "{\"ignore_comms\": [\"a-name-longer-than-15\"]}", "\"ignore_comms\"" },
+	};
+	struct agent_run a;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		ah_prepare(&a, "badcfg", cases[i].json);
+		ah_start(&a, true, false);
+		assert_int_equal(ah_wait_exit(&a, 10), 2);
+		if (!strstr(a.err.data, cases[i].expect))
+			fail_msg("config %s: expected \"%s\" in: %s", cases[i].json, cases[i].expect,
+				 a.err.data);
+		assert_non_null(strstr(a.err.data, "config.json"));
+		assert_int_equal(tl_count_lines(a.err.data, a.err.len), 1);
+		assert_int_equal(access(a.trail, F_OK), -1);	/* nothing written */
+		ah_cleanup(&a);
+	}
+}
+
+static void write_in(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT, 0600);
+
+	if (fd >= 0)
+		close(fd);
+	_exit(0);
+}
+
+/* SIGHUP reloads (or refuses a bad file and says so); changes to the trail
+ * directory and signals to the agent are marked as tampering. */
+static void test_reload_and_tamper(void **state)
+{
+	struct agent_run a;
+	struct ah_events e;
+	char work[4300], cfg[9000], evil[4400], before[4400], after[4400];
+	size_t i, reloads = 0, refused = 0, tamper_open = 0, tamper_signal = 0;
+	pid_t agent_pid;
+	int status;
+
+	(void)state;
+	ah_prepare(&a, "reload", "{\"flush_ms\": 50}");
+	snprintf(work, sizeof(work), "%s/work", a.dir);
+	mkdir(work, 0755);
+	{
+		char real[4400];
+
+		assert_non_null(realpath(work, real));
+		snprintf(before, sizeof(before), "%s/before", real);
+		snprintf(after, sizeof(after), "%s/after", real);
+		snprintf(cfg, sizeof(cfg), "{\"flush_ms\": 50, \"ignore_paths\": [\"%s/\"]}", real);
+	}
+	ah_start(&a, true, true);
+	in_child(write_in, before, &status);
+	tl_write_file(a.config, cfg, strlen(cfg));
+	kill(a.pid, SIGHUP);
+	assert_true(ah_read_err(&a, "configuration reloaded", 10));
+	in_child(write_in, after, &status);	/* now under an ignored prefix */
+	tl_write_file(a.config, "{\"flush_ms\": -1}", 16);
+	kill(a.pid, SIGHUP);
+	assert_true(ah_read_err(&a, "reload refused", 10));
+	{
+		char real[4400];
+
+		assert_non_null(realpath(a.trail, real));
+		snprintf(evil, sizeof(evil), "%s/evil", real);
+	}
+	in_child(write_in, evil, &status);
+	usleep(300000);
+	agent_pid = a.pid;
+	assert_int_equal(ah_stop(&a, SIGTERM), 0);
+	/* The intruder's file is reported, not taken for part of the trail. */
+	assert_int_equal(ah_verify(&a, false, NULL), 0);
+
+	ah_load(&a, &e);
+	for (i = 0; i < e.n; i++) {
+		const struct jv *ev = e.ev[i];
+
+		if (ah_is(ev, "event.action", "config-reload")) {
+			if (ah_get(ev, "sealtrail.config.error"))
+				refused++;
+			else
+				reloads++;
+		}
+		if (ah_is(ev, "event.action", "open") && ah_is(ev, "file.path", evil)) {
+			assert_true(ah_is(ev, "event.kind", "alert"));
+			tamper_open++;
+		}
+		if (ah_is(ev, "event.action", "signal") && ah_is(ev, "sealtrail.signal.name", "SIGHUP")) {
+			assert_true(ah_get(ev, "sealtrail.tamper") != NULL);
+			assert_int_equal(ah_int(ev, "target.process.pid"), agent_pid);
+			tamper_signal++;
+		}
+		assert_false(ah_is(ev, "file.path", after));	/* ignored after the reload */
+	}
+	assert_int_equal(reloads, 1);
+	assert_int_equal(refused, 1);
+	assert_int_equal(tamper_open, 1);
+	assert_true(tamper_signal >= 2);
+	{
+		bool seen_before = false;
+
+		for (i = 0; i < e.n; i++)
+			seen_before |= ah_is(e.ev[i], "file.path", before);
+		assert_true(seen_before);
+	}
+	ah_events_free(&e);
+	ah_cleanup(&a);
+}
+
+/* Epochs advance on the timer also when nothing happens. */
+static void test_idle_epochs_are_sealed(void **state)
+{
+	struct agent_run a;
+	struct ah_events e;
+	size_t i, timer_seals = 0;
+
+	(void)state;
+	ah_prepare(&a, "epochs", "{\"epoch_seconds\": 1, \"flush_ms\": 50}");
+	ah_start(&a, true, true);
+	sleep(4);
+	assert_int_equal(ah_stop(&a, SIGTERM), 0);
+	assert_int_equal(ah_verify(&a, false, NULL), 0);
+	ah_load(&a, &e);
+	for (i = 0; i < e.n; i++)
+		if (ah_is(e.ev[i], "event.action", "epoch-seal") &&
+		    ah_is(e.ev[i], "sealtrail.reason", "timer"))
+			timer_seals++;
+	assert_true(timer_seals >= 3);
+	ah_events_free(&e);
+	ah_cleanup(&a);
+}
+
+/* A full disk: the agent keeps running, what is written stays valid, and the
+ * gap is recorded when space comes back. */
+static void test_full_disk_gap_is_recorded(void **state)
+{
+	struct agent_run a;
+	struct ah_events e;
+	char img[4300], mnt[4300], filler[4400], work[4300], cmd[9000];
+	const char *mkfs[] = { "/sbin/mkfs.ext4", "-q", "-F", img, NULL };
+	struct tl_proc p;
+	size_t i, gap_entries = 0;
+	pid_t load;
+	int fd;
+
+	(void)state;
+	ah_prepare(&a, "diskfull", "{\"flush_ms\": 20}");
+	snprintf(img, sizeof(img), "%s/disk.img", a.dir);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", a.dir);
+	snprintf(work, sizeof(work), "%s/work", a.dir);
+	mkdir(mnt, 0755);
+	mkdir(work, 0755);
+	fd = open(img, O_WRONLY | O_CREAT, 0600);
+	/* Room for the trail once the filler is gone: the load writes ~5 MB/s. */
+	assert_int_equal(ftruncate(fd, 64 << 20), 0);
+	close(fd);
+	assert_int_equal(tl_run(&p, NULL, 0, mkfs), 0);
+	tl_proc_free(&p);
+	snprintf(cmd, sizeof(cmd), "mount -o loop %s %s", img, mnt);
+	if (system(cmd) != 0) {
+		ah_cleanup(&a);
+		skip();
+	}
+	/* The trail lives on the small disk. */
+	snprintf(a.trail, sizeof(a.trail), "%s/trail", mnt);
+	ah_start(&a, true, true);
+	load = fork();
+	if (load == 0) {
+		busy_files_paced(work, 500);	/* ~2 MB/s of trail */
+		_exit(0);
+	}
+	usleep(300000);
+	snprintf(filler, sizeof(filler), "%s/filler", mnt);
+	fd = open(filler, O_WRONLY | O_CREAT, 0600);
+	{
+		static char block[65536];
+
+		while (write(fd, block, sizeof(block)) > 0)
+			;
+	}
+	close(fd);
+	usleep(800000);			/* events keep coming; none can be written */
+	unlink(filler);
+	usleep(800000);			/* space again: the gap gets recorded */
+	kill(load, SIGKILL);
+	waitpid(load, NULL, 0);
+	assert_int_equal(ah_stop(&a, SIGTERM), 0);
+	{
+		char *out = NULL;
+
+		if (ah_verify(&a, false, &out) != 0)
+			fail_msg("verify: %s\nagent: %s", out, a.err.data);
+		free(out);
+	}
+	ah_load(&a, &e);
+	for (i = 0; i < e.n; i++) {
+		const struct jv *g = ah_get(e.ev[i], "sealtrail.gap.entries");
+		int64_t n;
+
+		if (g && jv_to_i64(g, &n))
+			gap_entries += (size_t)n;
+	}
+	if (!ah_is(e.ev[e.n - 1], "event.action", "agent-stop")) {
+		struct buf b = { 0 };
+
+		json_write(&b, e.ev[e.n - 1]);
+		fail_msg("last entry is not agent-stop: %.*s\nagent said: %s", (int)b.len, b.data,
+			 a.err.data);
+	}
+	assert_true(gap_entries > 0);
+	ah_events_free(&e);
+	snprintf(cmd, sizeof(cmd), "umount %s", mnt);
+	assert_int_equal(system(cmd), 0);
+	ah_cleanup(&a);
+}
+
+/* Runs `sealtrail replay ARGS... TRAIL` with the key; returns stdout. */
+static char *replay(struct agent_run *a, const char *const *args)
+{
+	char key[4300];
+	const char *argv[16] = { tl_cli(), "replay", "--key", key };
+	struct tl_proc p;
+	size_t n = 4, i;
+	char *out;
+
+	snprintf(key, sizeof(key), "%s/verify.key", a->keys);
+	for (i = 0; args[i]; i++)
+		argv[n++] = args[i];
+	argv[n++] = a->trail;
+	argv[n] = NULL;
+	if (tl_run(&p, NULL, 0, argv) != 0)
+		fail_msg("replay failed (%d): %s", p.status, p.err);
+	out = p.out;
+	free(p.err);
+	return out;
+}
+
+/* Parses JSON lines (skipping the verification header) into values. */
+static size_t parse_lines(struct jv_arena *arena, char *out, const struct jv **v, size_t max)
+{
+	size_t n = 0;
+	char *line = out, *nl;
+
+	for (; (nl = strchr(line, '\n')) && n < max; line = nl + 1) {
+		struct jv *root;
+
+		assert_int_equal(json_parse(arena, line, (size_t)(nl - line), &root, NULL), 0);
+		if (!jv_get(root, "verification"))
+			v[n++] = root;
+	}
+	return n;
+}
+
+/* Replay answers from a real trail: a shell starting a shell starting a
+ * program that writes a file, beside an unrelated process. */
+static void test_replay_tree_from_real_activity(void **state)
+{
+	struct agent_run a;
+	struct jv_arena *arena = jv_arena_new();
+	const struct jv *lines[256];
+	char work[4300], real[4400], file[4500], other[4500], script[9500], pidarg[32];
+	pid_t outer, unrelated;
+	int64_t dd_pid = -1;
+	size_t n, i;
+	char *out;
+
+	(void)state;
+	ah_prepare(&a, "tree", "{\"flush_ms\": 50}");
+	snprintf(work, sizeof(work), "%s/work", a.dir);
+	mkdir(work, 0755);
+	assert_non_null(realpath(work, real));
+	snprintf(file, sizeof(file), "%s/written-by-dd", real);
+	snprintf(other, sizeof(other), "%s/touched-elsewhere", real);
+	snprintf(script, sizeof(script),
+		 "/bin/sh -c '/usr/bin/dd if=/dev/zero of=%s bs=1 count=1 status=none; exit 0'; "
+		 "exit 0", file);
+	ah_start(&a, true, true);
+	outer = fork();
+	if (outer == 0) {
+		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(outer, NULL, 0);
+	unrelated = fork();
+	if (unrelated == 0) {
+		execl("/usr/bin/touch", "touch", other, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(unrelated, NULL, 0);
+	usleep(300000);
+	assert_int_equal(ah_stop(&a, SIGTERM), 0);
+
+	snprintf(pidarg, sizeof(pidarg), "%d", outer);
+	{
+		const char *args[] = { "--tree", pidarg, "--json", NULL };
+
+		out = replay(&a, args);
+	}
+	n = parse_lines(arena, out, lines, 256);
+	/* Exactly three processes: sh, sh under it, dd under that. */
+	if (n != 3)
+		fail_msg("tree has %zu processes:\n%s", n, out);
+	assert_int_equal(ah_int(lines[0], "tree.pid"), outer);
+	assert_int_equal(ah_int(lines[0], "tree.depth"), 0);
+	assert_int_equal(ah_int(lines[1], "tree.depth"), 1);
+	assert_int_equal(ah_int(lines[1], "tree.ppid"), outer);
+	assert_int_equal(ah_int(lines[2], "tree.depth"), 2);
+	assert_true(ah_is(lines[2], "tree.name", "dd"));
+	dd_pid = ah_int(lines[2], "tree.pid");
+	{
+		const struct jv *files = ah_get(lines[2], "tree.files");
+		bool wrote = false;
+
+		for (i = 0; files && i < files->n; i++)
+			wrote |= jv_is_string(jv_get(files->items[i], "path"), file);
+		assert_true(wrote);
+	}
+	for (i = 0; i < n; i++) {
+		assert_non_null(ah_get(lines[i], "tree.exit"));
+		assert_null(strstr(out, other));	/* the unrelated process is not in it */
+	}
+	free(out);
+
+	/* --pid: the events of dd and nothing else. */
+	snprintf(pidarg, sizeof(pidarg), "%" PRId64, dd_pid);
+	{
+		const char *args[] = { "--pid", pidarg, "--json", NULL };
+		bool opened = false;
+
+		out = replay(&a, args);
+		jv_arena_reset(arena);
+		n = parse_lines(arena, out, lines, 256);
+		assert_true(n >= 3);	/* exec, open, exit at least */
+		for (i = 0; i < n; i++) {
+			assert_int_equal(ah_int(lines[i], "event.process.pid"), dd_pid);
+			opened |= ah_is(lines[i], "event.event.action", "open") &&
+				  ah_is(lines[i], "event.file.path", file);
+		}
+		assert_true(opened);
+		free(out);
+	}
+	/* --path: only events about that file. */
+	{
+		const char *args[] = { "--path", file, "--json", NULL };
+
+		out = replay(&a, args);
+		jv_arena_reset(arena);
+		n = parse_lines(arena, out, lines, 256);
+		assert_true(n >= 1);
+		for (i = 0; i < n; i++)
+			assert_true(ah_is(lines[i], "event.file.path", file) ||
+				    ah_is(lines[i], "event.file.original.path", file));
+		free(out);
+	}
+	/* --type exec --ppid: exactly the inner shell's exec. */
+	snprintf(pidarg, sizeof(pidarg), "%d", outer);
+	{
+		const char *args[] = { "--type", "exec", "--ppid", pidarg, "--json", NULL };
+
+		out = replay(&a, args);
+		jv_arena_reset(arena);
+		n = parse_lines(arena, out, lines, 256);
+		assert_int_equal(n, 1);
+		assert_true(ah_is(lines[0], "event.process.name", "sh"));
+		free(out);
+	}
+	jv_arena_free(arena);
+	ah_cleanup(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_activity_is_sealed),
+		cmocka_unit_test(test_bad_configuration_is_refused),
+		cmocka_unit_test(test_reload_and_tamper),
+		cmocka_unit_test(test_idle_epochs_are_sealed),
+		cmocka_unit_test(test_kill9_under_load_recovers),
+		cmocka_unit_test(test_full_disk_gap_is_recorded),
+		cmocka_unit_test(test_replay_tree_from_real_activity),
+	};
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_agent needs root (it loads BPF programs)\n");
+		return 1;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
