@@ -3,6 +3,7 @@
 
 #include <string.h>
 #include "json.h"
+#include "record.h"
 
 static const char *const type_names[ST_TYPE_MAX] = {
 	[ST_EXEC] = "exec",	  [ST_FORK] = "fork",	      [ST_EXIT] = "exit",
@@ -38,27 +39,13 @@ bool lifecycle_cause_is_loss(unsigned int cause)
 	return cause != ST_LOSS_PATH_INCOMPLETE && cause != ST_LOSS_USER_FAULT;
 }
 
-static void head(struct jw *w, const char *action)
-{
-	jw_object_begin(w);
-	jw_key(w, "event");
-	jw_object_begin(w);
-	jw_key(w, "action");
-	jw_cstring(w, action);
-	jw_key(w, "kind");
-	jw_cstring(w, "state");
-	jw_key(w, "module");
-	jw_cstring(w, "sealtrail");
-	jw_object_end(w);
-}
-
 void lifecycle_start(struct buf *out, const struct start_info *si)
 {
 	struct jw w;
 	size_t i;
 
 	jw_init(&w, out);
-	head(&w, "agent-start");
+	record_event_head(&w, "agent-start");
 	jw_key(&w, "host");
 	jw_object_begin(&w);
 	jw_key(&w, "boot_id");
@@ -205,7 +192,7 @@ void lifecycle_stop(struct buf *out, const struct run_stats *rs, const char *sig
 	struct jw w;
 
 	jw_init(&w, out);
-	head(&w, "agent-stop");
+	record_event_head(&w, "agent-stop");
 	jw_key(&w, "sealtrail");
 	jw_object_begin(&w);
 	jw_key(&w, "stats");
@@ -228,7 +215,7 @@ void lifecycle_reload(struct buf *out, const char *digest, const char *error)
 	struct jw w;
 
 	jw_init(&w, out);
-	head(&w, "config-reload");
+	record_event_head(&w, "config-reload");
 	jw_key(&w, "sealtrail");
 	jw_object_begin(&w);
 	jw_key(&w, "config");
@@ -250,7 +237,7 @@ void lifecycle_lost(struct buf *out, const uint64_t delta[AGENT_LOSS_SLOTS], con
 	struct jw w;
 
 	jw_init(&w, out);
-	head(&w, "events-lost");
+	record_event_head(&w, "events-lost");
 	jw_key(&w, "sealtrail");
 	jw_object_begin(&w);
 	put_counts(&w, "degraded", delta, false);

@@ -18,6 +18,9 @@ struct buf {
 char *buf_reserve(struct buf *b, size_t n);
 void buf_free(struct buf *b);
 
+/* Appends printf-formatted text (never truncated; sets failed when out of memory). */
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static inline void buf_append(struct buf *b, const void *p, size_t n)
 {
 	char *d = buf_reserve(b, n);

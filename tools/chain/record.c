@@ -31,7 +31,7 @@ void record_gap_count(struct record_gap *g, const char *tag, const struct timesp
 	g->tags[i].count++;
 }
 
-static void head(struct jw *w, const char *action)
+void record_event_head(struct jw *w, const char *action)
 {
 	jw_object_begin(w);
 	jw_key(w, "event");
@@ -43,6 +43,11 @@ static void head(struct jw *w, const char *action)
 	jw_key(w, "module");
 	jw_cstring(w, "sealtrail");
 	jw_object_end(w);
+}
+
+static void head(struct jw *w, const char *action)
+{
+	record_event_head(w, action);
 	jw_key(w, "sealtrail");
 	jw_object_begin(w);
 }

@@ -39,6 +39,11 @@ struct record_gap {
 	} tags[RECORD_MAX_TAGS];
 };
 
+/* Opens an event object of the agent or the chain and writes its "event"
+ * member: {"event": {"action": ACTION, "kind": "state", "module": "sealtrail"}.
+ * The caller adds the members that sort after "event" and closes it. */
+void record_event_head(struct jw *w, const char *action);
+
 /* Counts one lost entry of kind tag at time now. */
 void record_gap_count(struct record_gap *g, const char *tag, const struct timespec *now);
 

@@ -200,21 +200,6 @@ static void put_bytes(struct buf *b, const char *s)
 	buf_free(&w);
 }
 
-static void put_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put_fmt(struct buf *b, const char *fmt, ...)
-{
-	char t[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(t, sizeof(t), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		buf_append(b, t, (size_t)n < sizeof(t) ? (size_t)n : sizeof(t) - 1);
-}
-
 /* "TRAIL/SEGMENT:LINE: sequence N: reason" */
 static void put_failure_place(struct buf *b, const char *trail, const struct verify_result *r)
 {
@@ -224,9 +209,9 @@ static void put_failure_place(struct buf *b, const char *trail, const struct ver
 		put_bytes(b, r->segment);
 	}
 	if (r->line)
-		put_fmt(b, ":%" PRIu64, r->line);
+		buf_printf(b, ":%" PRIu64, r->line);
 	if (r->has_sequence)
-		put_fmt(b, ": sequence %" PRIu64, r->sequence);
+		buf_printf(b, ": sequence %" PRIu64, r->sequence);
 	buf_puts(b, ": ");
 	put_bytes(b, r->reason);
 }
@@ -244,7 +229,7 @@ static void header_text(struct buf *b, const struct replay *rp, const struct ver
 		rtext_reset(b, st);
 		buf_putc(b, '\n');
 		if (r->entries)
-			put_fmt(b, "#   only the %" PRIu64 " entries before that place verified "
+			buf_printf(b, "#   only the %" PRIu64 " entries before that place verified "
 				"(sequence %" PRIu64 "..%" PRIu64 ", %s .. %s); nothing from it on "
 				"is shown\n", r->entries, r->first_sequence, r->last_sequence,
 				r->first_time, r->last_time);
@@ -254,7 +239,7 @@ static void header_text(struct buf *b, const struct replay *rp, const struct ver
 	} else {
 		buf_puts(b, "# OK: ");
 		put_bytes(b, rp->trail);
-		put_fmt(b, " verified: %" PRIu64 " entries (sequence %" PRIu64 "..%" PRIu64
+		buf_printf(b, " verified: %" PRIu64 " entries (sequence %" PRIu64 "..%" PRIu64
 			"), %s .. %s, %" PRIu64 " segment%s, epochs %" PRIu64 "..%" PRIu64 "\n",
 			r->entries, r->first_sequence, r->last_sequence, r->first_time,
 			r->last_time, r->segments, r->segments == 1 ? "" : "s", r->first_epoch,
@@ -274,10 +259,10 @@ static void header_text(struct buf *b, const struct replay *rp, const struct ver
 		buf_putc(b, '\n');
 	}
 	if (r->more_warnings)
-		put_fmt(b, "# warning: ... and %" PRIu64 " more\n", r->more_warnings);
+		buf_printf(b, "# warning: ... and %" PRIu64 " more\n", r->more_warnings);
 	if (l->loss_records || r->gaps) {
 		rtext_color(b, st, RC_RED);
-		put_fmt(b, "# losses recorded in the verified entries: %" PRIu64
+		buf_printf(b, "# losses recorded in the verified entries: %" PRIu64
 			" events lost (%" PRIu64 " events-lost entr%s), %" PRIu64
 			" entries not written (%" PRIu64 " gap%s)%s\n",
 			l->events_lost, l->loss_records, l->loss_records == 1 ? "y" : "ies",
@@ -290,7 +275,7 @@ static void header_text(struct buf *b, const struct replay *rp, const struct ver
 	}
 	if (l->tamper_alerts) {
 		rtext_color(b, st, RC_ALERT);
-		put_fmt(b, "# tampering alerts in the verified entries: %" PRIu64
+		buf_printf(b, "# tampering alerts in the verified entries: %" PRIu64
 			" (replay --tamper lists them)\n", l->tamper_alerts);
 		rtext_reset(b, st);
 	}

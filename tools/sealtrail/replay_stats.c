@@ -122,21 +122,6 @@ static void put_counts(struct buf *b, const struct strmap *m, size_t top, const 
 	free(v);
 }
 
-static void put_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put_fmt(struct buf *b, const char *fmt, ...)
-{
-	char t[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(t, sizeof(t), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		buf_append(b, t, (size_t)n < sizeof(t) ? (size_t)n : sizeof(t) - 1);
-}
-
 void replay_stats_text(FILE *f, const struct replay_stats *s, const struct verify_result *r,
 		       size_t top, const struct rtext_style *st)
 {
@@ -144,7 +129,7 @@ void replay_stats_text(FILE *f, const struct replay_stats *s, const struct verif
 	bool lost = l->events_lost || l->loss_records || l->events_degraded || r->gaps;
 	struct buf b = { 0 };
 
-	put_fmt(&b, "events: %" PRIu64 " (of %" PRIu64 " verified entries)\n", s->events,
+	buf_printf(&b, "events: %" PRIu64 " (of %" PRIu64 " verified entries)\n", s->events,
 		s->entries);
 	if (s->has_time) {
 		buf_puts(&b, "time span: ");
@@ -162,31 +147,31 @@ void replay_stats_text(FILE *f, const struct replay_stats *s, const struct verif
 	buf_puts(&b, "top executables (successful execs):\n");
 	put_counts(&b, &s->executables, top, "");
 	if (s->exec_unknown)
-		put_fmt(&b, "%10" PRIu64 "  (executable not recorded)\n", s->exec_unknown);
+		buf_printf(&b, "%10" PRIu64 "  (executable not recorded)\n", s->exec_unknown);
 	buf_puts(&b, "top users (events by user.id):\n");
 	put_counts(&b, &s->users, top, "uid ");
 	if (s->overflow)
-		put_fmt(&b, "(%" PRIu64 " counts not broken down: more than %d distinct names)\n",
+		buf_printf(&b, "(%" PRIu64 " counts not broken down: more than %d distinct names)\n",
 			s->overflow, STATS_TABLE_LIMIT);
 
 	if (lost)
 		rtext_color(&b, st, RC_RED);
 	buf_puts(&b, "losses recorded (whole trail, whatever the filters):\n");
-	put_fmt(&b, "%10" PRIu64 "  events lost, in %" PRIu64 " events-lost entr%s\n",
+	buf_printf(&b, "%10" PRIu64 "  events lost, in %" PRIu64 " events-lost entr%s\n",
 		l->events_lost, l->loss_records, l->loss_records == 1 ? "y" : "ies");
 	if (s->loss_causes.n)
 		put_counts(&b, &s->loss_causes, 0, "    lost to ");
-	put_fmt(&b, "%10" PRIu64 "  events written with incomplete fields\n", l->events_degraded);
-	put_fmt(&b, "%10" PRIu64 "  entries the writer could not write (%" PRIu64
+	buf_printf(&b, "%10" PRIu64 "  events written with incomplete fields\n", l->events_degraded);
+	buf_printf(&b, "%10" PRIu64 "  entries the writer could not write (%" PRIu64
 		" recorded gap%s)\n", r->gap_entries, r->gaps, r->gaps == 1 ? "" : "s");
 	if (lost)
 		rtext_reset(&b, st);
 	if (l->tamper_alerts)
 		rtext_color(&b, st, RC_ALERT);
-	put_fmt(&b, "tampering alerts (whole trail): %" PRIu64 "\n", l->tamper_alerts);
+	buf_printf(&b, "tampering alerts (whole trail): %" PRIu64 "\n", l->tamper_alerts);
 	if (l->tamper_alerts)
 		rtext_reset(&b, st);
-	put_fmt(&b, "trail: %" PRIu64 " segment%s, epochs %" PRIu64 "..%" PRIu64 " (%" PRIu64
+	buf_printf(&b, "trail: %" PRIu64 " segment%s, epochs %" PRIu64 "..%" PRIu64 " (%" PRIu64
 		" seal%s), %" PRIu64 " recover%s after a crash\n", r->segments,
 		r->segments == 1 ? "" : "s", r->first_epoch, r->last_epoch, r->seals,
 		r->seals == 1 ? "" : "s", r->recoveries, r->recoveries == 1 ? "y" : "ies");

@@ -527,21 +527,6 @@ struct text_ctx {
 	FILE *f;
 };
 
-static void put_fmt(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put_fmt(struct buf *b, const char *fmt, ...)
-{
-	char t[64];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(t, sizeof(t), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		buf_append(b, t, (size_t)n < sizeof(t) ? (size_t)n : sizeof(t) - 1);
-}
-
 static void indent(struct buf *b, size_t depth, size_t extra)
 {
 	size_t i, n = (depth < INDENT_MAX_DEPTH ? depth : INDENT_MAX_DEPTH) * 4 + extra;
@@ -554,7 +539,7 @@ static void put_seq(struct buf *b, const struct rtext_style *st, uint64_t seq)
 {
 	buf_puts(b, "  ");
 	rtext_color(b, st, RC_DIM);
-	put_fmt(b, "#%" PRIu64, seq);
+	buf_printf(b, "#%" PRIu64, seq);
 	rtext_reset(b, st);
 }
 
@@ -581,17 +566,17 @@ static void text_node(struct tree_node *n, size_t depth, void *ctx)
 	buf_reset(b);
 	indent(b, depth, 0);
 	if (depth > INDENT_MAX_DEPTH)
-		put_fmt(b, "[depth %zu] ", depth);
+		buf_printf(b, "[depth %zu] ", depth);
 	rtext_color(b, st, RC_BOLD);
 	if (n->has_pid)
-		put_fmt(b, "pid %" PRIu64, n->pid);
+		buf_printf(b, "pid %" PRIu64, n->pid);
 	else
 		buf_puts(b, "pid ?");
 	buf_putc(b, ' ');
 	rtext_rstr(b, rs(&d->name));
 	rtext_reset(b, st);
 	if (d->has_uid)
-		put_fmt(b, " uid=%" PRIu64, d->uid);
+		buf_printf(b, " uid=%" PRIu64, d->uid);
 	buf_puts(b, "  entity ");
 	rtext_quoted(b, n->item->key, n->item->klen);
 	if (d->forked) {
@@ -604,7 +589,7 @@ static void text_node(struct tree_node *n, size_t depth, void *ctx)
 		buf_puts(b, " (no fork recorded)");
 	}
 	if (depth == 0 && n->parent && n->parent->has_pid)
-		put_fmt(b, "  parent pid %" PRIu64, n->parent->pid);
+		buf_printf(b, "  parent pid %" PRIu64, n->parent->pid);
 	buf_putc(b, '\n');
 
 	for (i = 0; i < d->nexecs; i++) {
@@ -621,7 +606,7 @@ static void text_node(struct tree_node *n, size_t depth, void *ctx)
 			rtext_quoted(b, x->args[k].p, x->args[k].n);
 		}
 		if (x->args_dropped)
-			put_fmt(b, " ... and %" PRIu64 " more", x->args_dropped);
+			buf_printf(b, " ... and %" PRIu64 " more", x->args_dropped);
 		if (x->args_truncated)
 			buf_puts(b, " (argv truncated)");
 		if (x->failed)
@@ -631,7 +616,7 @@ static void text_node(struct tree_node *n, size_t depth, void *ctx)
 	}
 	if (d->execs_more) {
 		indent(b, depth, 4);
-		put_fmt(b, "... and %" PRIu64 " more execs\n", d->execs_more);
+		buf_printf(b, "... and %" PRIu64 " more execs\n", d->execs_more);
 	}
 	for (i = 0; i < d->nfiles; i++) {
 		struct tree_file *f = &d->files[i];
@@ -653,13 +638,13 @@ static void text_node(struct tree_node *n, size_t depth, void *ctx)
 		if (f->failed)
 			put_failed(b, st, &f->error);
 		if (f->count > 1)
-			put_fmt(b, " (%" PRIu64 " times)", f->count);
+			buf_printf(b, " (%" PRIu64 " times)", f->count);
 		put_seq(b, st, f->sequence);
 		buf_putc(b, '\n');
 	}
 	if (d->files_more) {
 		indent(b, depth, 4);
-		put_fmt(b, "... and %" PRIu64 " more files changed\n", d->files_more);
+		buf_printf(b, "... and %" PRIu64 " more files changed\n", d->files_more);
 	}
 	indent(b, depth, 4);
 	if (d->exited) {
@@ -669,7 +654,7 @@ static void text_node(struct tree_node *n, size_t depth, void *ctx)
 			buf_puts(b, "  signal ");
 			rtext_quoted(b, d->signal.p, d->signal.n);
 		} else if (d->has_code) {
-			put_fmt(b, "  code %" PRId64, d->code);
+			buf_printf(b, "  code %" PRId64, d->code);
 		}
 		if (d->core_dumped)
 			buf_puts(b, " (core dumped)");
