@@ -1,5 +1,6 @@
-/* capture: loads sealtrail's BPF programs (build/sealtrail.skel.h), configures their
- * filters and hands every ring-buffer record, checked, to a callback. */
+/* capture: loads sealtrail's BPF programs (build/sealtrail.skel.h), or takes over the ones an
+ * earlier run pinned, configures their filters and hands every ring-buffer record, checked,
+ * to a callback. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <asm/unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "capture.h"
+#include "pin.h"
 #include "sensitive.h"
-#include "tracefs.h"
 #include "sealtrail.skel.h"
 
 /* The record ABI, pinned: BPF and userspace must agree to the byte. */
@@ -26,15 +28,140 @@ _Static_assert(sizeof(struct st_path_key) == 4 + ST_PREFIX_MAX, "st_path_key lay
 #define RINGBUF_DEFAULT	(16u << 20)
 #define WAKEUP_MAX	(256u << 10)	/* default wakeup: ring/8, at most this */
 #define WHY_LEN		128
+#define ENTER_PREFIX	"sys_enter__"	/* handler names: bpf/syscall.bpf.h */
+#define EXIT_PREFIX	"sys_exit__"
+#define MAP_PIN		"map_"		/* pin names: map_<map>, link_<program>, marker */
+#define LINK_PIN	"link_"
 
 /* Programs that may fail to attach without failing the capture. */
 static const char *const optional_programs[] = {
 	"tp_btf__signal_generate",	/* tamper detection only */
 };
 
+/* Calls newer than the oldest uapi headers we build with (Debian 12: Linux 6.1). Numbers
+ * given out since 5.1 are the same on every architecture but alpha. */
+#ifndef __NR_fchmodat2
+#define __NR_fchmodat2 452	/* 6.6 */
+#endif
+#ifndef __NR_setxattrat
+#define __NR_setxattrat 463	/* 6.13 */
+#endif
+#ifndef __NR_removexattrat
+#define __NR_removexattrat 466	/* 6.13 */
+#endif
+
+/* A handled syscall: the name in its handlers' names (sys_enter__<name>), its number on the
+ * architecture the agent is built for, and the record type a failed dispatch is counted as. */
+struct syscall_slot {
+	const char *name;
+	int nr;
+	__u8 type;
+};
+
+#define SYSCALL(name, type) { #name, __NR_##name, type }
+
+/* The legacy calls that the generic table (arm64, riscv, ...) lacks are guarded. */
+static const struct syscall_slot syscall_slots[] = {
+	SYSCALL(execve, ST_EXEC),
+	SYSCALL(execveat, ST_EXEC),
+	SYSCALL(clone, ST_FORK),
+	SYSCALL(clone3, ST_FORK),
+#ifdef __NR_fork
+	SYSCALL(fork, ST_FORK),
+#endif
+#ifdef __NR_vfork
+	SYSCALL(vfork, ST_FORK),
+#endif
+	SYSCALL(setuid, ST_CRED),
+	SYSCALL(setgid, ST_CRED),
+	SYSCALL(setreuid, ST_CRED),
+	SYSCALL(setregid, ST_CRED),
+	SYSCALL(setresuid, ST_CRED),
+	SYSCALL(setresgid, ST_CRED),
+	SYSCALL(setfsuid, ST_CRED),
+	SYSCALL(setfsgid, ST_CRED),
+	SYSCALL(setgroups, ST_CRED),
+	SYSCALL(capset, ST_CRED),
+	SYSCALL(ptrace, ST_PTRACE),
+	SYSCALL(init_module, ST_MODULE),
+	SYSCALL(finit_module, ST_MODULE),
+	SYSCALL(delete_module, ST_MODULE),
+	SYSCALL(bpf, ST_BPF),
+	SYSCALL(mount, ST_MOUNT),
+	SYSCALL(umount2, ST_UMOUNT),
+#ifdef __NR_open
+	SYSCALL(open, ST_OPEN),
+#endif
+	SYSCALL(openat, ST_OPEN),
+	SYSCALL(openat2, ST_OPEN),
+#ifdef __NR_creat
+	SYSCALL(creat, ST_OPEN),
+#endif
+#ifdef __NR_unlink
+	SYSCALL(unlink, ST_UNLINK),
+#endif
+	SYSCALL(unlinkat, ST_UNLINK),
+#ifdef __NR_rmdir
+	SYSCALL(rmdir, ST_RMDIR),
+#endif
+#ifdef __NR_rename
+	SYSCALL(rename, ST_RENAME),
+#endif
+#ifdef __NR_renameat
+	SYSCALL(renameat, ST_RENAME),
+#endif
+	SYSCALL(renameat2, ST_RENAME),
+#ifdef __NR_mkdir
+	SYSCALL(mkdir, ST_MKDIR),
+#endif
+	SYSCALL(mkdirat, ST_MKDIR),
+#ifdef __NR_link
+	SYSCALL(link, ST_LINK),
+#endif
+	SYSCALL(linkat, ST_LINK),
+#ifdef __NR_symlink
+	SYSCALL(symlink, ST_SYMLINK),
+#endif
+	SYSCALL(symlinkat, ST_SYMLINK),
+#ifdef __NR_chmod
+	SYSCALL(chmod, ST_CHMOD),
+#endif
+	SYSCALL(fchmod, ST_CHMOD),
+	SYSCALL(fchmodat, ST_CHMOD),
+	SYSCALL(fchmodat2, ST_CHMOD),
+#ifdef __NR_chown
+	SYSCALL(chown, ST_CHOWN),
+#endif
+	SYSCALL(fchown, ST_CHOWN),
+#ifdef __NR_lchown
+	SYSCALL(lchown, ST_CHOWN),
+#endif
+	SYSCALL(fchownat, ST_CHOWN),
+	SYSCALL(truncate, ST_TRUNCATE),
+	SYSCALL(ftruncate, ST_TRUNCATE),
+	SYSCALL(setxattr, ST_XATTR),
+	SYSCALL(lsetxattr, ST_XATTR),
+	SYSCALL(fsetxattr, ST_XATTR),
+	SYSCALL(setxattrat, ST_XATTR),
+	SYSCALL(removexattr, ST_XATTR),
+	SYSCALL(lremovexattr, ST_XATTR),
+	SYSCALL(fremovexattr, ST_XATTR),
+	SYSCALL(removexattrat, ST_XATTR),
+	SYSCALL(ioctl, ST_SETFLAGS),
+};
+
+enum prog_kind {
+	PROG_ATTACHED,		/* has its own link: the dispatchers, the scheduler programs */
+	PROG_ENTER,		/* a handler in sys_enter_handlers */
+	PROG_EXIT,		/* a handler in sys_exit_handlers */
+};
+
 struct capture_prog {
 	struct bpf_program *prog;
 	struct bpf_link *link;
+	enum prog_kind kind;
+	const struct syscall_slot *sys;	/* handlers: NULL when this architecture has none */
+	int fd;			/* a pinned run's program, opened by id (owned); else -1 */
 	char why[WHY_LEN];
 };
 
@@ -47,6 +174,7 @@ struct capture {
 	struct capture_program_info *info;
 	size_t nprogs;
 	int ncpus;
+	int lock_fd;		/* the pin directory, locked while open; -1 without pin_dir */
 	int delivered;		/* records handed over by the current capture_poll() */
 	int stop;		/* the callback's non-zero return, ending a poll */
 	uint64_t invalid;	/* samples that failed validation */
@@ -69,6 +197,16 @@ static bool program_optional(const char *name)
 		if (!strcmp(name, optional_programs[i]))
 			return true;
 	return false;
+}
+
+static const struct syscall_slot *syscall_slot_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(syscall_slots) / sizeof(syscall_slots[0]); i++)
+		if (!strcmp(name, syscall_slots[i].name))
+			return &syscall_slots[i];
+	return NULL;
 }
 
 /* A record as the kernel wrote it: sizes agree with the sample and with each other. */
@@ -104,41 +242,109 @@ static int capture_sample(void *ctx, void *data, size_t size)
 }
 
 /*
- * Loads a tracepoint program exactly when this kernel has its tracepoint. A missing one
- * means the syscall is missing too (or, for init_module and friends, CONFIG_MODULES is
- * off), so nothing goes unseen. Programs marked optional in BPF ("?tracepoint/") are off
- * by default and turned on here.
+ * Opens the skeleton and sorts its programs. Handlers are never attached themselves; one
+ * whose syscall has no number on this architecture is not loaded either, and is listed as
+ * unavailable. (Calls that this kernel does not implement, like the module calls without
+ * CONFIG_MODULES, still have their numbers: their handlers record them failing with ENOSYS.)
  */
-static int capture_choose_programs(struct capture *c)
+static int capture_skel_open(struct capture *c)
 {
 	struct bpf_program *prog;
+	__u32 slots;
 	size_t i = 0;
 
-	bpf_object__for_each_program(prog, c->skel->obj) {
-		const char *sec = bpf_program__section_name(prog);
-		char category[64];
-		const char *name;
-		size_t len;
-		bool present;
-
-		c->progs[i++].prog = prog;
-		if (sec[0] == '?')
-			sec++;
-		if (strncmp(sec, "tracepoint/", 11))
-			continue;
-		name = strchr(sec + 11, '/');
-		len = name ? (size_t)(name - (sec + 11)) : 0;
-		if (!name || len >= sizeof(category))
-			return -EINVAL;
-		memcpy(category, sec + 11, len);
-		category[len] = '\0';
-		present = tracefs_event_exists(category, name + 1);
-		if (!present)
-			snprintf(c->progs[i - 1].why, WHY_LEN,
-				 "tracepoint %s/%s is not in this kernel", category, name + 1);
-		bpf_program__set_autoload(prog, present);
+	c->skel = sealtrail__open();
+	if (!c->skel)
+		return -errno;
+	if (!c->progs) {
+		bpf_object__for_each_program(prog, c->skel->obj)
+			c->nprogs++;
+		c->progs = calloc(c->nprogs, sizeof(*c->progs));
+		c->info = calloc(c->nprogs, sizeof(*c->info));
+		if (!c->progs || !c->info)
+			return -ENOMEM;
+		for (i = 0; i < c->nprogs; i++)
+			c->progs[i].fd = -1;
+		i = 0;
 	}
-	return 0;
+	slots = bpf_map__max_entries(c->skel->maps.sys_enter_handlers);
+	bpf_object__for_each_program(prog, c->skel->obj) {
+		struct capture_prog *p = &c->progs[i];
+		const char *name = bpf_program__name(prog), *sys;
+
+		if (i == c->nprogs)
+			return -EINVAL;	/* not the object counted */
+		if (p->fd >= 0)
+			close(p->fd);
+		memset(p, 0, sizeof(*p));
+		memset(&c->info[i], 0, sizeof(c->info[i]));
+		i++;
+		p->prog = prog;
+		p->fd = -1;
+		if (!strncmp(name, ENTER_PREFIX, strlen(ENTER_PREFIX))) {
+			p->kind = PROG_ENTER;
+			sys = name + strlen(ENTER_PREFIX);
+		} else if (!strncmp(name, EXIT_PREFIX, strlen(EXIT_PREFIX))) {
+			p->kind = PROG_EXIT;
+			sys = name + strlen(EXIT_PREFIX);
+		} else {
+			continue;
+		}
+		bpf_program__set_autoattach(prog, false);
+		p->sys = syscall_slot_find(sys);
+		if (p->sys && (__u32)p->sys->nr >= slots) {
+			snprintf(p->why, WHY_LEN, "syscall number %d is beyond the dispatch table",
+				 p->sys->nr);
+			p->sys = NULL;
+		} else if (!p->sys) {
+			snprintf(p->why, WHY_LEN, "no syscall %s on this architecture", sys);
+		}
+		if (!p->sys)
+			bpf_program__set_autoload(prog, false);
+	}
+	return i == c->nprogs ? 0 : -EINVAL;
+}
+
+/*
+ * Puts each loaded handler in its program array, then marks its syscall traced: only
+ * then does a dispatcher look for it, so an empty slot found later is a real failure.
+ */
+static int capture_dispatch(struct capture *c)
+{
+	int enter_fd = bpf_map__fd(c->skel->maps.sys_enter_handlers);
+	int exit_fd = bpf_map__fd(c->skel->maps.sys_exit_handlers);
+	__u32 slots = sizeof(c->skel->bss->traced);
+	__u8 *both;
+	size_t i;
+	int err = 0;
+
+	if (bpf_map__max_entries(c->skel->maps.sys_exit_handlers) != slots ||
+	    bpf_map__max_entries(c->skel->maps.sys_enter_handlers) != slots)
+		return -EINVAL;
+	both = calloc(slots, 1);
+	if (!both)
+		return -ENOMEM;
+	for (i = 0; i < c->nprogs && !err; i++) {
+		struct capture_prog *p = &c->progs[i];
+		__u32 nr, fd = bpf_program__fd(p->prog);
+
+		if (p->kind == PROG_ATTACHED || !p->sys)
+			continue;
+		nr = p->sys->nr;
+		if (bpf_map_update_elem(p->kind == PROG_ENTER ? enter_fd : exit_fd, &nr, &fd,
+					BPF_ANY))
+			err = -errno;
+		both[nr] |= p->kind == PROG_ENTER ? 1 : 2;
+		c->info[i].attached = true;
+	}
+	for (i = 0; i < c->nprogs && !err; i++) {
+		struct capture_prog *p = &c->progs[i];
+
+		if (p->kind == PROG_ENTER && p->sys && both[p->sys->nr] == 3)
+			c->skel->bss->traced[p->sys->nr] = p->sys->type;
+	}
+	free(both);
+	return err;
 }
 
 static int capture_attach(struct capture *c)
@@ -150,20 +356,109 @@ static int capture_attach(struct capture *c)
 		struct capture_prog *p = &c->progs[i];
 		const char *name = bpf_program__name(p->prog);
 
-		c->info[i].name = name;
-		if (!bpf_program__autoload(p->prog)) {
-			c->info[i].why = p->why;
+		if (p->kind != PROG_ATTACHED)
 			continue;
-		}
 		p->link = bpf_program__attach(p->prog);
 		if (!p->link) {
 			err = -errno;
 			snprintf(p->why, WHY_LEN, "attach failed: %s", strerror(-err));
-			c->info[i].why = p->why;
 			if (!program_optional(name))
 				return err;
 			continue;
 		}
+		c->info[i].attached = true;
+	}
+	return 0;
+}
+
+/* Pins every map, then every link, then the marker: a directory with a marker holds a
+ * complete set. */
+static int capture_pin(struct capture *c, const char *dir, const struct pin_marker *m)
+{
+	struct bpf_map *map;
+	size_t i;
+	int err = 0;
+
+	bpf_object__for_each_map(map, c->skel->obj) {
+		err = pin_put(dir, MAP_PIN, bpf_map__name(map), bpf_map__fd(map));
+		if (err)
+			return err;
+	}
+	for (i = 0; i < c->nprogs && !err; i++)
+		if (c->progs[i].link)
+			err = pin_put(dir, LINK_PIN, bpf_program__name(c->progs[i].prog),
+				      bpf_link__fd(c->progs[i].link));
+	return err ? err : pin_marker_write(dir, m);
+}
+
+/* The program behind a pinned link, opened by id (for its statistics). */
+static int link_prog_fd(int link_fd)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd;
+
+	if (bpf_obj_get_info_by_fd(link_fd, &info, &len))
+		return -errno;
+	fd = bpf_prog_get_fd_by_id(info.prog_id);
+	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Takes over the pins in dir when they were made by this build (marker equal to m) and are
+ * complete: loads nothing, attaches nothing. Returns 0, or -ENOENT / -ESTALE when there
+ * are no such pins, or another -errno; on failure the skeleton's maps may hold pinned fds,
+ * so the caller starts over with a new one.
+ */
+static int capture_reuse(struct capture *c, const char *dir, const struct pin_marker *m)
+{
+	struct pin_marker have;
+	struct bpf_map *map;
+	size_t i;
+	int err, fd;
+
+	err = pin_marker_read(dir, &have);
+	if (err)
+		return err;
+	if (memcmp(&have, m, sizeof(have)))
+		return -ESTALE;
+	bpf_object__for_each_map(map, c->skel->obj) {
+		fd = pin_get(dir, MAP_PIN, bpf_map__name(map));
+		if (fd < 0)
+			return fd;
+		err = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (err)
+			return err;
+	}
+	for (i = 0; i < c->nprogs; i++) {
+		struct capture_prog *p = &c->progs[i];
+		const char *name = bpf_program__name(p->prog);
+		__u32 nr, id;
+		int map_fd;
+
+		if (p->kind != PROG_ATTACHED) {
+			if (!p->sys)
+				continue;
+			nr = p->sys->nr;
+			map_fd = bpf_map__fd(p->kind == PROG_ENTER ? c->skel->maps.sys_enter_handlers
+								    : c->skel->maps.sys_exit_handlers);
+			if (bpf_map_lookup_elem(map_fd, &nr, &id))
+				return errno == ENOENT ? -ESTALE : -errno;
+			c->info[i].attached = true;
+			continue;
+		}
+		fd = pin_get(dir, LINK_PIN, name);
+		if (fd == -ENOENT && program_optional(name)) {
+			snprintf(p->why, WHY_LEN, "not attached by the run that pinned the programs");
+			continue;
+		}
+		if (fd < 0)
+			return fd == -ENOENT ? -ESTALE : fd;
+		p->fd = link_prog_fd(fd);
+		close(fd);
+		if (p->fd < 0)
+			return p->fd;
 		c->info[i].attached = true;
 	}
 	return 0;
@@ -189,76 +484,126 @@ static int capture_read_config(struct capture *c, struct st_config *cfg)
 	return 0;
 }
 
+/* A fresh load: sizes, load, dispatch tables and configuration, all before anything is
+ * attached, so that self-exclusion holds from the first event. */
+static int capture_load(struct capture *c, uint32_t ring, const struct st_config *cfg)
+{
+	int err;
+
+	err = bpf_map__set_max_entries(c->skel->maps.scratch, c->ncpus);
+	if (!err)
+		err = bpf_map__set_max_entries(c->skel->maps.events, ring);
+	if (!err)
+		err = sealtrail__load(c->skel);
+	if (!err)
+		err = capture_dispatch(c);
+	if (!err)
+		err = capture_write_config(c, cfg);
+	return err;
+}
+
+/*
+ * With a pin directory: take over what it holds, or (nothing there, another build's pins,
+ * an incomplete set) load, clear it, attach and pin afresh. The old programs, if any, run
+ * until the new ones are loaded: only clearing and attaching (a few ms) see nothing. The
+ * directory stays locked until capture_close(), so that two agents never share one ring.
+ */
+static int capture_open_pinned(struct capture *c, const char *dir, uint32_t ring,
+			       struct st_config *cfg)
+{
+	struct pin_marker m;
+	const void *obj;
+	size_t len;
+	int err;
+
+	err = pin_dir_prepare(dir);
+	if (err)
+		return err;
+	c->lock_fd = pin_dir_lock(dir);
+	if (c->lock_fd < 0)
+		return c->lock_fd;
+	obj = sealtrail__elf_bytes(&len);
+	pin_marker_init(&m, obj, len, ring);
+	if (!capture_reuse(c, dir, &m)) {
+		/* Whoever ran last is gone: exclude this process now, keep the path rule count
+		 * until capture_set_filters() replaces the lists. */
+		struct st_config now;
+
+		err = capture_read_config(c, &now);
+		if (!err) {
+			cfg->npath_rules = now.npath_rules;
+			err = capture_write_config(c, cfg);
+		}
+		return err;
+	}
+	sealtrail__destroy(c->skel);
+	err = capture_skel_open(c);
+	if (!err)
+		err = capture_load(c, ring, cfg);
+	if (!err)
+		err = pin_dir_clear(c->lock_fd);
+	if (!err)
+		err = capture_attach(c);
+	if (!err)
+		err = capture_pin(c, dir, &m);
+	if (err)
+		pin_dir_clear(c->lock_fd);	/* never leave a partial set behind */
+	return err;
+}
+
 int capture_open(struct capture **out, const struct capture_opts *opts)
 {
 	uint32_t ring = opts && opts->ringbuf_bytes ? opts->ringbuf_bytes : RINGBUF_DEFAULT;
 	struct st_config cfg = { 0 };
 	struct capture *c;
-	struct bpf_program *prog;
 	long page = sysconf(_SC_PAGESIZE);
+	size_t i;
 	int err;
 
 	*out = NULL;
 	if (!opts || !opts->on_record)
 		return -EINVAL;
-	if (opts->pin_dir)
-		return -EOPNOTSUPP;
 	if (ring & (ring - 1) || ring < (uint32_t)page)
 		return -EINVAL;
 	libbpf_set_print(capture_print);
-	err = tracefs_mount();
-	if (err)
-		return err;
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->lock_fd = -1;
 	c->on_record = opts->on_record;
 	c->ctx = opts->ctx;
-	c->skel = sealtrail__open();
-	if (!c->skel) {
-		err = -errno;
-		goto fail;
-	}
-	bpf_object__for_each_program(prog, c->skel->obj)
-		c->nprogs++;
-	c->progs = calloc(c->nprogs, sizeof(*c->progs));
-	c->info = calloc(c->nprogs, sizeof(*c->info));
-	if (!c->progs || !c->info) {
-		err = -ENOMEM;
-		goto fail;
-	}
 	c->ncpus = libbpf_num_possible_cpus();
 	if (c->ncpus <= 0) {
 		err = c->ncpus ? c->ncpus : -EINVAL;
 		goto fail;
 	}
-	err = bpf_map__set_max_entries(c->skel->maps.scratch, c->ncpus);
-	if (!err)
-		err = bpf_map__set_max_entries(c->skel->maps.events, ring);
-	if (!err)
-		err = capture_choose_programs(c);
-	if (err)
-		goto fail;
-	err = sealtrail__load(c->skel);
+	err = capture_skel_open(c);
 	if (err)
 		goto fail;
 
-	/* Config before attach: self-exclusion holds from the first event. */
 	cfg.agent_pid = opts->agent_pid ? opts->agent_pid : (uint32_t)getpid();
 	cfg.wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes :
 			   (ring / 8 < WAKEUP_MAX ? ring / 8 : WAKEUP_MAX);
-	err = capture_write_config(c, &cfg);
+	if (opts->pin_dir) {
+		err = capture_open_pinned(c, opts->pin_dir, ring, &cfg);
+	} else {
+		err = capture_load(c, ring, &cfg);
+		if (!err)
+			err = capture_attach(c);
+	}
 	if (err)
 		goto fail;
+	for (i = 0; i < c->nprogs; i++) {
+		c->info[i].name = bpf_program__name(c->progs[i].prog);
+		if (!c->info[i].attached)
+			c->info[i].why = c->progs[i].why;
+	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), capture_sample, c, NULL);
 	if (!c->rb) {
 		err = -errno;
 		goto fail;
 	}
-	err = capture_attach(c);
-	if (err)
-		goto fail;
 	*out = c;
 	return 0;
 fail:
@@ -463,16 +808,37 @@ int capture_read_prog_misses(struct capture *c, uint64_t *misses)
 
 	*misses = 0;
 	for (i = 0; i < c->nprogs; i++) {
+		const struct capture_prog *p = &c->progs[i];
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 
-		if (!c->info[i].attached)
+		/* Handlers run by tail call: the kernel counts their misses on the dispatcher. */
+		if (p->kind != PROG_ATTACHED || !c->info[i].attached)
 			continue;
-		if (bpf_obj_get_info_by_fd(bpf_program__fd(c->progs[i].prog), &info, &len))
+		if (bpf_obj_get_info_by_fd(p->fd >= 0 ? p->fd : bpf_program__fd(p->prog), &info,
+					   &len))
 			return -errno;
 		*misses += info.recursion_misses;
 	}
 	return 0;
+}
+
+int capture_read_compat_calls(struct capture *c, uint64_t *calls)
+{
+	__u64 *percpu;
+	__u32 zero = 0;
+	int cpu, err = 0;
+
+	*calls = 0;
+	percpu = calloc(c->ncpus, sizeof(*percpu));
+	if (!percpu)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.compat_calls), &zero, percpu))
+		err = -errno;
+	for (cpu = 0; !err && cpu < c->ncpus; cpu++)
+		*calls += percpu[cpu];
+	free(percpu);
+	return err;
 }
 
 size_t capture_programs(const struct capture *c, const struct capture_program_info **out)
@@ -481,17 +847,40 @@ size_t capture_programs(const struct capture *c, const struct capture_program_in
 	return c->nprogs;
 }
 
+/* With a pin directory the links are pinned: destroying ours only closes them, and the
+ * programs keep running for the next capture_open(). */
 void capture_close(struct capture *c)
 {
 	size_t i;
 
 	if (!c)
 		return;
-	for (i = 0; c->progs && i < c->nprogs; i++)
+	for (i = 0; c->progs && i < c->nprogs; i++) {
 		bpf_link__destroy(c->progs[i].link);
+		if (c->progs[i].fd >= 0)
+			close(c->progs[i].fd);
+	}
 	ring_buffer__free(c->rb);
 	sealtrail__destroy(c->skel);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
 	free(c->progs);
 	free(c->info);
 	free(c);
+}
+
+int capture_unpin(const char *pin_dir)
+{
+	int fd, err;
+
+	fd = pin_dir_lock(pin_dir);
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return fd;
+	err = pin_dir_clear(fd);
+	if (!err && rmdir(pin_dir))
+		err = -errno;
+	close(fd);
+	return err;
 }

@@ -43,21 +43,31 @@ struct capture_opts {
 	const char *pin_dir;		/* optional bpffs directory: when set, reuse the
 					 * programs, maps and ring buffer pinned there by
 					 * a previous run (pinning new ones otherwise), so
-					 * an agent restart loses no events */
+					 * an agent restart loses no events. See
+					 * capture_open() and capture_unpin(). */
 };
 
-/* Describes one program: attached, or why not (missing tracepoint, refused). */
+/* Describes one program: attached (for a syscall handler: in its dispatch table), or why
+ * not (no such syscall on this architecture, attach refused). */
 struct capture_program_info {
 	const char *name;
 	bool attached;
 	const char *why;	/* NULL when attached */
 };
 
-/* Opens, loads and attaches. Mounts tracefs when it is missing. Programs whose
- * tracepoint this kernel lacks are disabled, not fatal (see capture_programs()).
- * Returns 0 and sets *out, or -errno. Prints nothing but libbpf's warnings, on
- * stderr, which include the verifier log when a program fails to load.
- * pin_dir is not implemented yet: setting it gives -EOPNOTSUPP. */
+/* Opens, loads and attaches. Handlers of syscalls this architecture lacks are disabled,
+ * not fatal (see capture_programs()). Returns 0 and sets *out, or -errno. Prints nothing
+ * but libbpf's warnings, on stderr, which include the verifier log when a program fails
+ * to load.
+ *
+ * With pin_dir (on bpffs; bpffs is mounted at /sys/fs/bpf when pin_dir is below it and it
+ * is missing; pin_dir itself is created, mode 0700): when it holds a complete set pinned
+ * by this same build with the same ring size, nothing is loaded or attached: the pinned
+ * maps and ring buffer are taken over where the last run left them, and the agent pid is
+ * set at once. Otherwise the programs are loaded, whatever it holds is unpinned (old
+ * programs detached), and the new ones are attached and pinned there. The directory stays
+ * locked until capture_close(): a second capture on it gets -EBUSY. -EINVAL: pin_dir is
+ * not on bpffs. */
 int capture_open(struct capture **out, const struct capture_opts *opts);
 
 /* Replaces the kernel-side filters (safe while running; the programs may see old and
@@ -86,10 +96,22 @@ uint64_t capture_invalid_records(const struct capture *c);
  * can see). Returns 0 or -errno. */
 int capture_read_prog_misses(struct capture *c, uint64_t *misses);
 
+/* Compat (32-bit: ia32 on x86-64, AArch32 on arm64) calls skipped because their number is
+ * that of a traced native syscall, since the programs were loaded (pinned: since they were
+ * pinned). No compat call is captured; the others are not counted. Returns 0 or -errno. */
+int capture_read_compat_calls(struct capture *c, uint64_t *calls);
+
 /* The programs and their state, for the agent's start entry. */
 size_t capture_programs(const struct capture *c, const struct capture_program_info **out);
 
-/* Detaches and frees. NULL is fine. */
+/* Detaches and frees; with pin_dir, only frees: the pinned programs keep running and
+ * filling the ring buffer for the next capture_open(). NULL is fine. */
 void capture_close(struct capture *c);
+
+/* Removes everything pinned in pin_dir, and pin_dir: the programs detach once no capture
+ * holds them (the kernel frees them shortly after). For an operator who wants them gone;
+ * refused with -EBUSY while a capture has pin_dir open, -EINVAL if pin_dir is not on
+ * bpffs. Returns 0 (also when pin_dir does not exist) or -errno. */
+int capture_unpin(const char *pin_dir);
 
 #endif

@@ -2,8 +2,9 @@
  * accessor names the kernel change; bpf_core_field_exists() picks the variant when libbpf
  * loads the object, so one object runs on every kernel with BTF.
  *
- * The floor is set by helpers, not layouts: bpf_task_pt_regs (5.15) is the newest helper
- * used. Differences older than that are still handled here when they cost nothing. */
+ * The floor is set by helpers, not layouts: bpf_get_current_task_btf (5.11) is the newest
+ * helper used. Differences older than that are still handled here when they cost nothing.
+ * The syscall ABI's differences between architectures are in syscall.bpf.h. */
 #ifndef SEALTRAIL_CORE_FIXES_BPF_H
 #define SEALTRAIL_CORE_FIXES_BPF_H
 

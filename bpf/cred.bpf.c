@@ -9,12 +9,12 @@
 #include "maps.bpf.h"
 #include "syscall.bpf.h"
 
-static __always_inline int cred_enter(struct trace_event_raw_sys_enter *ctx, int nargs, __u16 sys)
+static __always_inline int cred_enter(struct pt_regs *regs, int nargs, __u16 sys)
 {
 	const struct cred *cred = bpf_get_current_task_btf()->cred;
 	struct inflight e;
 
-	if (!inflight_begin(&e, ctx, nargs, sys, ST_CRED))
+	if (!inflight_begin(&e, regs, nargs, sys, ST_CRED))
 		return 0;
 	if (sys == ST_SYS_CAPSET) {
 		cred_caps(cred, &e.caps.effective, &e.caps.permitted, &e.caps.inheritable);
@@ -33,7 +33,7 @@ static __always_inline int cred_enter(struct trace_event_raw_sys_enter *ctx, int
 }
 
 /* Requested ids are uid_t/gid_t: (u32)-1 means "unchanged" for the calls that allow it. */
-static __always_inline int cred_exit(struct trace_event_raw_sys_exit *ctx, __u16 sys, int nids)
+static __always_inline int cred_exit(long ret, __u16 sys, int nids)
 {
 	const struct cred *cred = bpf_get_current_task_btf()->cred;
 	struct inflight *e;
@@ -49,7 +49,7 @@ static __always_inline int cred_exit(struct trace_event_raw_sys_exit *ctx, __u16
 		inflight_missed(ST_CRED);
 		return 0;
 	}
-	r = record_begin(s, ST_CRED, sys, e->ktime_ns, ctx->ret);
+	r = record_begin(s, ST_CRED, sys, e->ktime_ns, ret);
 	if (sys == ST_SYS_CAPSET) {
 		r->arg[0] = e->caps.effective;
 		r->arg[1] = e->caps.permitted;
@@ -70,8 +70,8 @@ static __always_inline int cred_exit(struct trace_event_raw_sys_exit *ctx, __u16
 }
 
 #define CRED_SYSCALL(name, sys, nargs, nids)                                            \
-	SYS_ENTER(name) { return cred_enter(ctx, nargs, sys); }                         \
-	SYS_EXIT(name) { return cred_exit(ctx, sys, nids); }
+	SYS_ENTER(name) { return cred_enter(regs, nargs, sys); }                        \
+	SYS_EXIT(name) { return cred_exit(ret, sys, nids); }
 
 CRED_SYSCALL(setuid, ST_SYS_SETUID, 1, 1)
 CRED_SYSCALL(setgid, ST_SYS_SETGID, 1, 1)

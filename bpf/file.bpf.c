@@ -76,7 +76,7 @@ static __always_inline __u64 setflags_old(struct file *file, __u32 cmd)
 	return flags;
 }
 
-/* The ioctl tracepoint fires for every ioctl on the system: the command is checked before
+/* The ioctl handlers run for every ioctl on the system: the command is checked before
  * anything else, at enter and at exit. */
 static __always_inline bool setflags_cmd(__u32 cmd)
 {
@@ -85,16 +85,16 @@ static __always_inline bool setflags_cmd(__u32 cmd)
 
 SYS_ENTER(ioctl)
 {
-	__u32 cmd = ctx->args[1], new_flags = 0;
-	const void *uarg = (const void *)ctx->args[2];
+	__u32 cmd = sys_arg(regs, 1), new_flags = 0;
+	const void *uarg = (const void *)sys_arg(regs, 2);
 	struct file *file;
 	struct inflight e;
 
 	if (!setflags_cmd(cmd))
 		return 0;
-	if (!inflight_begin(&e, ctx, 3, ST_SYS_IOCTL, ST_SETFLAGS))
+	if (!inflight_begin(&e, regs, 3, ST_SYS_IOCTL, ST_SETFLAGS))
 		return 0;
-	file = fd_file(bpf_get_current_task_btf(), (int)ctx->args[0]);
+	file = fd_file(bpf_get_current_task_btf(), (int)e.args[0]);
 	if (file)
 		e.setflags.old_flags = setflags_old(file, cmd);
 	/* FS_IOC_SETFLAGS passes an int; struct fsxattr starts with fsx_xflags. */
@@ -109,10 +109,10 @@ SYS_ENTER(setxattrat)
 	struct xattr_args args = {};
 	struct inflight e;
 
-	if (!inflight_begin(&e, ctx, 6, ST_SYS_SETXATTRAT, ST_XATTR))
+	if (!inflight_begin(&e, regs, 6, ST_SYS_SETXATTRAT, ST_XATTR))
 		return 0;
-	if (ctx->args[5] >= sizeof(args))
-		bpf_probe_read_user(&args, sizeof(args), (const void *)ctx->args[4]);
+	if (e.args[5] >= sizeof(args))
+		bpf_probe_read_user(&args, sizeof(args), (const void *)e.args[4]);
 	e.xattr.size = args.size;
 	e.xattr.flags = args.flags;
 	inflight_store(&e);
@@ -121,16 +121,16 @@ SYS_ENTER(setxattrat)
 
 SYS_ENTER(unlinkat)
 {
-	return inflight_save(ctx, 3, ST_SYS_UNLINKAT,
-			     (ctx->args[2] & AT_REMOVEDIR_) ? ST_RMDIR : ST_UNLINK);
+	return inflight_save(regs, 3, ST_SYS_UNLINKAT,
+			     (sys_arg(regs, 2) & AT_REMOVEDIR_) ? ST_RMDIR : ST_UNLINK);
 }
 
 /* Builds and sends the record for the call `sys` (a constant: each program keeps only its
  * own case). */
-static __always_inline int file_exit(struct trace_event_raw_sys_exit *ctx, __u16 sys, __u16 type)
+static __always_inline int file_exit(long ret, __u16 sys, __u16 type)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	long ret = ctx->ret, cwd = AT_FDCWD_;
+	long cwd = AT_FDCWD_;
 	bool two_paths = false;
 	struct inflight *e;
 	struct st_record *r;
@@ -301,8 +301,8 @@ static __always_inline int file_exit(struct trace_event_raw_sys_exit *ctx, __u16
 }
 
 #define FILE_SYSCALL(name, nargs, sys, type)                                            \
-	SYS_ENTER(name) { return inflight_save(ctx, nargs, sys, type); }                \
-	SYS_EXIT(name) { return file_exit(ctx, sys, type); }
+	SYS_ENTER(name) { return inflight_save(regs, nargs, sys, type); }               \
+	SYS_EXIT(name) { return file_exit(ret, sys, type); }
 
 FILE_SYSCALL(unlink, 1, ST_SYS_UNLINK, ST_UNLINK)
 FILE_SYSCALL(rmdir, 1, ST_SYS_RMDIR, ST_RMDIR)
@@ -334,12 +334,12 @@ FILE_SYSCALL(fremovexattr, 2, ST_SYS_FREMOVEXATTR, ST_XATTR)
 FILE_SYSCALL(removexattrat, 4, ST_SYS_REMOVEXATTRAT, ST_XATTR)
 
 /* Enters defined above; their exits are the common one. */
-SYS_EXIT(unlinkat) { return file_exit(ctx, ST_SYS_UNLINKAT, ST_UNLINK); }
-SYS_EXIT(setxattrat) { return file_exit(ctx, ST_SYS_SETXATTRAT, ST_XATTR); }
+SYS_EXIT(unlinkat) { return file_exit(ret, ST_SYS_UNLINKAT, ST_UNLINK); }
+SYS_EXIT(setxattrat) { return file_exit(ret, ST_SYS_SETXATTRAT, ST_XATTR); }
 
 SYS_EXIT(ioctl)
 {
-	if (!setflags_cmd(sys_exit_arg(1)))
+	if (!setflags_cmd(sys_arg(regs, 1)))
 		return 0;
-	return file_exit(ctx, ST_SYS_IOCTL, ST_SETFLAGS);
+	return file_exit(ret, ST_SYS_IOCTL, ST_SETFLAGS);
 }

@@ -9,6 +9,9 @@
 #define IGNORE_CGROUPS_MAX 1024
 #define IGNORE_COMMS_MAX  256
 #define SENSITIVE_DIRS_MAX 4096
+/* Dispatch table size: syscall numbers 0..SYSCALL_SLOTS-1 (x86-64 and the generic table
+ * stay below 512). Userspace marks a handler unavailable for a number beyond it. */
+#define SYSCALL_SLOTS	  512
 
 /*
  * Scratch layout. The record is built in rec[], then copied to the ring buffer with its
@@ -112,6 +115,31 @@ struct {
 	__type(key, __u32);
 	__type(value, struct st_config);
 } config_map SEC(".maps") __weak;
+
+/* The per-syscall handlers, by syscall number: the dispatchers tail-call into them.
+ * Userspace fills them after load; a pinned capture must pin them too, as the kernel
+ * empties a program array when its last user reference (fd or pin) goes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SYSCALL_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_enter_handlers SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SYSCALL_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_exit_handlers SEC(".maps") __weak;
+
+/* [0]: compat (32-bit) calls with the number of a traced syscall, skipped: see dispatch. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} compat_calls SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

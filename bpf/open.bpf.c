@@ -74,18 +74,17 @@ static __always_inline void open_args(__u16 sys, const __u64 *args, __u64 *flags
 	}
 }
 
-static __always_inline int open_enter(struct trace_event_raw_sys_enter *ctx, int nargs,
-				      __u16 sys)
+static __always_inline int open_enter(struct pt_regs *regs, int nargs, __u16 sys)
 {
 	__u64 args[4] = {};
 	struct inflight e;
 	__u64 flags, mode;
 
-	sys_enter_args(ctx, nargs, args);
+	sys_enter_args(regs, nargs, args);
 	open_args(sys, args, &flags, &mode);
 	if (!open_may_write(flags))
 		return 0;
-	if (!inflight_begin(&e, ctx, nargs, sys, ST_OPEN))
+	if (!inflight_begin(&e, regs, nargs, sys, ST_OPEN))
 		return 0;
 	e.open.flags = flags;
 	e.open.mode = mode;
@@ -93,20 +92,20 @@ static __always_inline int open_enter(struct trace_event_raw_sys_enter *ctx, int
 	return 0;
 }
 
-static __always_inline void exit_args(__u64 *args)
+static __always_inline void exit_args(struct pt_regs *regs, __u64 *args)
 {
-	args[0] = sys_exit_arg(0);
-	args[1] = sys_exit_arg(1);
-	args[2] = sys_exit_arg(2);
-	args[3] = sys_exit_arg(3);
+	args[0] = sys_arg(regs, 0);
+	args[1] = sys_arg(regs, 1);
+	args[2] = sys_arg(regs, 2);
+	args[3] = sys_arg(regs, 3);
 }
 
 /* A read-only open that succeeded: a record only if the file is on the sensitive list. */
-static __always_inline int open_exit_read(struct scratch *s, struct trace_event_raw_sys_exit *ctx,
+static __always_inline int open_exit_read(struct scratch *s, struct pt_regs *regs, long ret,
 					  __u16 sys)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	struct file *file = fd_file(task, ctx->ret);
+	struct file *file = fd_file(task, ret);
 	struct st_record *r;
 	__u64 args[4];
 	__u32 fmode;
@@ -125,8 +124,8 @@ static __always_inline int open_exit_read(struct scratch *s, struct trace_event_
 	if (task_ignored(task))
 		return 0;
 	/* No enter: the time is the exit's, the arguments come from the registers. */
-	r = record_begin(s, ST_OPEN, sys, bpf_ktime_get_boot_ns(), ctx->ret);
-	exit_args(args);
+	r = record_begin(s, ST_OPEN, sys, bpf_ktime_get_boot_ns(), ret);
+	exit_args(regs, args);
 	open_args(sys, args, &r->arg[0], &r->arg[1]);
 	r->arg[2] = (sys == ST_SYS_OPENAT || sys == ST_SYS_OPENAT2) ? dirfd_arg(args[0]) :
 								      dirfd_arg(AT_FDCWD_);
@@ -136,7 +135,7 @@ static __always_inline int open_exit_read(struct scratch *s, struct trace_event_
 	return record_submit(s);
 }
 
-static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx, __u16 sys)
+static __always_inline int open_exit(struct pt_regs *regs, long ret, __u16 sys)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct file *file = NULL;
@@ -152,10 +151,10 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx, __u16
 		return 0;
 	e = inflight_take(s, sys);
 	if (!e) {
-		if (ctx->ret >= 0)
-			return open_exit_read(s, ctx, sys);
+		if (ret >= 0)
+			return open_exit_read(s, regs, ret, sys);
 		/* Failed: not recorded if read-only, lost if it was a write. */
-		exit_args(args);
+		exit_args(regs, args);
 		open_args(sys, args, &flags, &mode);
 		if (open_may_write(flags))
 			inflight_missed(ST_OPEN);
@@ -168,12 +167,12 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx, __u16
 		dirfd = AT_FDCWD_;
 		name = (const char *)e->args[0];
 	}
-	r = record_begin(s, ST_OPEN, sys, e->ktime_ns, ctx->ret);
+	r = record_begin(s, ST_OPEN, sys, e->ktime_ns, ret);
 	r->arg[0] = e->open.flags;
 	r->arg[1] = e->open.mode;
 	r->arg[2] = dirfd_arg(dirfd);
-	if (ctx->ret >= 0)
-		file = fd_file(task, ctx->ret);
+	if (ret >= 0)
+		file = fd_file(task, ret);
 	if (file) {
 		path_of_file(s, file, task_ns_root(task), ST_STR_NO_BASE);
 		if (sensitive_match(s, BPF_CORE_READ(file, f_path.dentry)))
@@ -188,11 +187,11 @@ static __always_inline int open_exit(struct trace_event_raw_sys_exit *ctx, __u16
 	return record_submit(s);
 }
 
-SYS_ENTER(open) { return open_enter(ctx, 3, ST_SYS_OPEN); }
-SYS_EXIT(open) { return open_exit(ctx, ST_SYS_OPEN); }
-SYS_ENTER(openat) { return open_enter(ctx, 4, ST_SYS_OPENAT); }
-SYS_EXIT(openat) { return open_exit(ctx, ST_SYS_OPENAT); }
-SYS_ENTER(openat2) { return open_enter(ctx, 4, ST_SYS_OPENAT2); }
-SYS_EXIT(openat2) { return open_exit(ctx, ST_SYS_OPENAT2); }
-SYS_ENTER(creat) { return open_enter(ctx, 2, ST_SYS_CREAT); }
-SYS_EXIT(creat) { return open_exit(ctx, ST_SYS_CREAT); }
+SYS_ENTER(open) { return open_enter(regs, 3, ST_SYS_OPEN); }
+SYS_EXIT(open) { return open_exit(regs, ret, ST_SYS_OPEN); }
+SYS_ENTER(openat) { return open_enter(regs, 4, ST_SYS_OPENAT); }
+SYS_EXIT(openat) { return open_exit(regs, ret, ST_SYS_OPENAT); }
+SYS_ENTER(openat2) { return open_enter(regs, 4, ST_SYS_OPENAT2); }
+SYS_EXIT(openat2) { return open_exit(regs, ret, ST_SYS_OPENAT2); }
+SYS_ENTER(creat) { return open_enter(regs, 2, ST_SYS_CREAT); }
+SYS_EXIT(creat) { return open_exit(regs, ret, ST_SYS_CREAT); }

@@ -48,9 +48,9 @@ static __always_inline bool ptrace_recorded(long request)
 
 SYS_ENTER(ptrace)
 {
-	if (!ptrace_recorded(ctx->args[0]))
+	if (!ptrace_recorded(sys_arg(regs, 0)))
 		return 0;
-	return inflight_save(ctx, 4, ST_SYS_PTRACE, ST_PTRACE);
+	return inflight_save(regs, 4, ST_SYS_PTRACE, ST_PTRACE);
 }
 
 /* The target pid is as the caller gave it, in the caller's pid namespace. */
@@ -65,11 +65,11 @@ SYS_EXIT(ptrace)
 		return 0;
 	e = inflight_take(s, ST_SYS_PTRACE);
 	if (!e) {
-		if (ptrace_recorded(sys_exit_arg(0)))
+		if (ptrace_recorded(sys_arg(regs, 0)))
 			inflight_missed(ST_PTRACE);
 		return 0;
 	}
-	r = record_begin(s, ST_PTRACE, ST_SYS_PTRACE, e->ktime_ns, ctx->ret);
+	r = record_begin(s, ST_PTRACE, ST_SYS_PTRACE, e->ktime_ns, ret);
 	r->arg[0] = e->args[0];
 	r->arg[1] = (int)e->args[1];
 	r->arg[2] = e->args[2];
@@ -78,9 +78,9 @@ SYS_EXIT(ptrace)
 
 /* ---- modules --------------------------------------------------------------------- */
 
-/* These tracepoints exist only with CONFIG_MODULES: userspace turns the programs off when
- * they are missing (and the syscalls then cannot load anything either). */
-static __always_inline int module_exit(struct trace_event_raw_sys_exit *ctx, __u16 sys)
+/* Without CONFIG_MODULES the three calls still have their numbers and return ENOSYS: an
+ * attempt to load a module is recorded all the same. */
+static __always_inline int module_exit(long ret, __u16 sys)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inflight *e;
@@ -95,7 +95,7 @@ static __always_inline int module_exit(struct trace_event_raw_sys_exit *ctx, __u
 		inflight_missed(ST_MODULE);
 		return 0;
 	}
-	r = record_begin(s, ST_MODULE, sys, e->ktime_ns, ctx->ret);
+	r = record_begin(s, ST_MODULE, sys, e->ktime_ns, ret);
 	switch (sys) {
 	case ST_SYS_INIT_MODULE:	/* (image, len, args) */
 		r->arg[0] = e->args[1];
@@ -116,12 +116,12 @@ static __always_inline int module_exit(struct trace_event_raw_sys_exit *ctx, __u
 	return record_submit(s);
 }
 
-SYS_ENTER_OPTIONAL(init_module) { return inflight_save(ctx, 3, ST_SYS_INIT_MODULE, ST_MODULE); }
-SYS_EXIT_OPTIONAL(init_module) { return module_exit(ctx, ST_SYS_INIT_MODULE); }
-SYS_ENTER_OPTIONAL(finit_module) { return inflight_save(ctx, 3, ST_SYS_FINIT_MODULE, ST_MODULE); }
-SYS_EXIT_OPTIONAL(finit_module) { return module_exit(ctx, ST_SYS_FINIT_MODULE); }
-SYS_ENTER_OPTIONAL(delete_module) { return inflight_save(ctx, 2, ST_SYS_DELETE_MODULE, ST_MODULE); }
-SYS_EXIT_OPTIONAL(delete_module) { return module_exit(ctx, ST_SYS_DELETE_MODULE); }
+SYS_ENTER(init_module) { return inflight_save(regs, 3, ST_SYS_INIT_MODULE, ST_MODULE); }
+SYS_EXIT(init_module) { return module_exit(ret, ST_SYS_INIT_MODULE); }
+SYS_ENTER(finit_module) { return inflight_save(regs, 3, ST_SYS_FINIT_MODULE, ST_MODULE); }
+SYS_EXIT(finit_module) { return module_exit(ret, ST_SYS_FINIT_MODULE); }
+SYS_ENTER(delete_module) { return inflight_save(regs, 2, ST_SYS_DELETE_MODULE, ST_MODULE); }
+SYS_EXIT(delete_module) { return module_exit(ret, ST_SYS_DELETE_MODULE); }
 
 /* ---- bpf(BPF_PROG_LOAD) ----------------------------------------------------------- */
 
@@ -132,13 +132,13 @@ SYS_EXIT_OPTIONAL(delete_module) { return module_exit(ctx, ST_SYS_DELETE_MODULE)
  * caller may have reused the memory. */
 SYS_ENTER(bpf)
 {
-	const void *uattr = (const void *)ctx->args[1];
-	__u32 size = ctx->args[2];
+	const void *uattr = (const void *)sys_arg(regs, 1);
+	__u32 size = sys_arg(regs, 2);
 	struct inflight e;
 
-	if (ctx->args[0] != BPF_PROG_LOAD_)
+	if (sys_arg(regs, 0) != BPF_PROG_LOAD_)
 		return 0;
-	if (!inflight_begin(&e, ctx, 3, ST_SYS_BPF, ST_BPF))
+	if (!inflight_begin(&e, regs, 3, ST_SYS_BPF, ST_BPF))
 		return 0;
 	if (bpf_probe_read_user(&e.prog, 8, uattr))
 		e.fault = 1;	/* attr unreadable: the exit flags the name as a fault */
@@ -160,11 +160,11 @@ SYS_EXIT(bpf)
 		return 0;
 	e = inflight_take(s, ST_SYS_BPF);
 	if (!e) {
-		if (sys_exit_arg(0) == BPF_PROG_LOAD_)
+		if (sys_arg(regs, 0) == BPF_PROG_LOAD_)
 			inflight_missed(ST_BPF);
 		return 0;
 	}
-	r = record_begin(s, ST_BPF, ST_SYS_BPF, e->ktime_ns, ctx->ret);
+	r = record_begin(s, ST_BPF, ST_SYS_BPF, e->ktime_ns, ret);
 	r->arg[0] = BPF_PROG_LOAD_;
 	r->arg[1] = e->prog.prog_type;
 	r->arg[2] = e->prog.insn_cnt;
@@ -177,7 +177,7 @@ SYS_EXIT(bpf)
 
 /* mount(source, target, fstype, flags, data): the target joined to cwd; the source as
  * given, flagged RAW (it may look like a path, or be "none", a device, a URL); fstype. */
-SYS_ENTER(mount) { return inflight_save(ctx, 5, ST_SYS_MOUNT, ST_MOUNT); }
+SYS_ENTER(mount) { return inflight_save(regs, 5, ST_SYS_MOUNT, ST_MOUNT); }
 
 SYS_EXIT(mount)
 {
@@ -194,7 +194,7 @@ SYS_EXIT(mount)
 		inflight_missed(ST_MOUNT);
 		return 0;
 	}
-	r = record_begin(s, ST_MOUNT, ST_SYS_MOUNT, e->ktime_ns, ctx->ret);
+	r = record_begin(s, ST_MOUNT, ST_SYS_MOUNT, e->ktime_ns, ret);
 	r->arg[0] = e->args[3];
 	path_join(s, task, AT_FDCWD_, (const char *)e->args[1], false);
 	record_put_path(s, ST_S_PATH);
@@ -203,10 +203,10 @@ SYS_EXIT(mount)
 	return record_submit(s);
 }
 
-/* umount2(target, flags); its tracepoint is named after the syscall's kernel name. */
-SYS_ENTER(umount) { return inflight_save(ctx, 2, ST_SYS_UMOUNT2, ST_UMOUNT); }
+/* umount2(target, flags) */
+SYS_ENTER(umount2) { return inflight_save(regs, 2, ST_SYS_UMOUNT2, ST_UMOUNT); }
 
-SYS_EXIT(umount)
+SYS_EXIT(umount2)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct inflight *e;
@@ -221,7 +221,7 @@ SYS_EXIT(umount)
 		inflight_missed(ST_UMOUNT);
 		return 0;
 	}
-	r = record_begin(s, ST_UMOUNT, ST_SYS_UMOUNT2, e->ktime_ns, ctx->ret);
+	r = record_begin(s, ST_UMOUNT, ST_SYS_UMOUNT2, e->ktime_ns, ret);
 	r->arg[0] = e->args[1];
 	path_join(s, task, AT_FDCWD_, (const char *)e->args[0], false);
 	record_put_path(s, ST_S_PATH);

@@ -180,7 +180,7 @@ out:
 }
 
 /* A failed exec: the name it tried, joined with cwd or dirfd, and argv from user memory. */
-static __always_inline int exec_failed(struct trace_event_raw_sys_exit *ctx, __u16 sys)
+static __always_inline int exec_failed(long ret, __u16 sys)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct mount *ns_root = task_ns_root(task);
@@ -191,7 +191,7 @@ static __always_inline int exec_failed(struct trace_event_raw_sys_exit *ctx, __u
 	const char *name;
 	long dirfd;
 
-	if (ctx->ret >= 0) {	/* reported by sched_process_exec, which took the entry */
+	if (ret >= 0) {	/* reported by sched_process_exec, which took the entry */
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 		bpf_map_delete_elem(&inflight, &tid);
@@ -207,7 +207,7 @@ static __always_inline int exec_failed(struct trace_event_raw_sys_exit *ctx, __u
 	}
 	dirfd = at ? (long)(int)e->args[0] : AT_FDCWD_;
 	name = (const char *)(at ? e->args[1] : e->args[0]);
-	r = record_begin(s, ST_EXEC, sys, e->ktime_ns, ctx->ret);
+	r = record_begin(s, ST_EXEC, sys, e->ktime_ns, ret);
 	r->arg[1] = dirfd_arg(dirfd);
 	r->arg[2] = at ? e->args[4] : 0;
 
@@ -219,10 +219,10 @@ static __always_inline int exec_failed(struct trace_event_raw_sys_exit *ctx, __u
 	return record_submit(s);
 }
 
-SYS_ENTER(execve) { return inflight_save(ctx, 3, ST_SYS_EXECVE, ST_EXEC); }
-SYS_EXIT(execve) { return exec_failed(ctx, ST_SYS_EXECVE); }
-SYS_ENTER(execveat) { return inflight_save(ctx, 5, ST_SYS_EXECVEAT, ST_EXEC); }
-SYS_EXIT(execveat) { return exec_failed(ctx, ST_SYS_EXECVEAT); }
+SYS_ENTER(execve) { return inflight_save(regs, 3, ST_SYS_EXECVE, ST_EXEC); }
+SYS_EXIT(execve) { return exec_failed(ret, ST_SYS_EXECVE); }
+SYS_ENTER(execveat) { return inflight_save(regs, 5, ST_SYS_EXECVEAT, ST_EXEC); }
+SYS_EXIT(execveat) { return exec_failed(ret, ST_SYS_EXECVEAT); }
 
 /* ---- fork ------------------------------------------------------------------------ */
 
@@ -262,15 +262,15 @@ int BPF_PROG(tp_btf__sched_process_fork, struct task_struct *parent, struct task
 
 /* A clone that failed; a successful one was reported by sched_process_fork. The child
  * also passes here, returning 0, with no entry of its own. */
-static __always_inline int fork_exit(struct trace_event_raw_sys_exit *ctx, __u16 sys)
+static __always_inline int fork_exit(long ret, __u16 sys)
 {
 	struct inflight *e;
 	struct scratch *s;
 
-	if (ctx->ret >= 0) {
+	if (ret >= 0) {
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
-		if (ctx->ret > 0)
+		if (ret > 0)
 			bpf_map_delete_elem(&inflight, &tid);
 		return 0;
 	}
@@ -282,18 +282,18 @@ static __always_inline int fork_exit(struct trace_event_raw_sys_exit *ctx, __u16
 		inflight_missed(ST_FORK);
 		return 0;
 	}
-	record_begin(s, ST_FORK, sys, e->ktime_ns, ctx->ret);
+	record_begin(s, ST_FORK, sys, e->ktime_ns, ret);
 	return record_submit(s);
 }
 
-SYS_ENTER(clone) { return inflight_save(ctx, 5, ST_SYS_CLONE, ST_FORK); }
-SYS_EXIT(clone) { return fork_exit(ctx, ST_SYS_CLONE); }
-SYS_ENTER(clone3) { return inflight_save(ctx, 2, ST_SYS_CLONE3, ST_FORK); }
-SYS_EXIT(clone3) { return fork_exit(ctx, ST_SYS_CLONE3); }
-SYS_ENTER(fork) { return inflight_save(ctx, 0, ST_SYS_FORK, ST_FORK); }
-SYS_EXIT(fork) { return fork_exit(ctx, ST_SYS_FORK); }
-SYS_ENTER(vfork) { return inflight_save(ctx, 0, ST_SYS_VFORK, ST_FORK); }
-SYS_EXIT(vfork) { return fork_exit(ctx, ST_SYS_VFORK); }
+SYS_ENTER(clone) { return inflight_save(regs, 5, ST_SYS_CLONE, ST_FORK); }
+SYS_EXIT(clone) { return fork_exit(ret, ST_SYS_CLONE); }
+SYS_ENTER(clone3) { return inflight_save(regs, 2, ST_SYS_CLONE3, ST_FORK); }
+SYS_EXIT(clone3) { return fork_exit(ret, ST_SYS_CLONE3); }
+SYS_ENTER(fork) { return inflight_save(regs, 0, ST_SYS_FORK, ST_FORK); }
+SYS_EXIT(fork) { return fork_exit(ret, ST_SYS_FORK); }
+SYS_ENTER(vfork) { return inflight_save(regs, 0, ST_SYS_VFORK, ST_FORK); }
+SYS_EXIT(vfork) { return fork_exit(ret, ST_SYS_VFORK); }
 
 /* ---- exit ------------------------------------------------------------------------ */
 

@@ -22,9 +22,11 @@ static __always_inline void loss_count(__u32 cause, __u32 type)
 		__sync_fetch_and_add(n, 1);
 }
 
-/* This CPU's scratch. Tracepoint programs run with preemption disabled and do not nest
- * on a CPU, so the slot is ours until the program returns. (signal_generate can fire in
- * interrupt context, which is why that program does not use scratch at all.) */
+/* This CPU's scratch. Tracepoint programs run with preemption disabled (the raw syscall
+ * tracepoints too: since 6.13 they may fault, and their BPF probe disables preemption
+ * itself) and do not nest on a CPU, so the slot is ours until the program returns, tail
+ * calls included. (signal_generate can fire in interrupt context, which is why that
+ * program does not use scratch at all.) */
 static __always_inline struct scratch *scratch_get(__u32 type)
 {
 	__u32 cpu = bpf_get_smp_processor_id();

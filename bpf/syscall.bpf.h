@@ -1,55 +1,115 @@
-/* syscall: pairs sys_enter_X with sys_exit_X. The enter saves the raw arguments and the
- * time of the call in `inflight` (keyed by tid); the exit takes them back, builds the
- * record with the result and deletes the entry. */
+/* syscall: the per-syscall handlers and what they share. Two dispatchers on the raw
+ * syscall tracepoints (dispatch.bpf.c) tail-call a handler per syscall number; the enter
+ * handler saves the raw arguments and the time of the call in `inflight` (keyed by tid),
+ * the exit handler takes them back, builds the record with the result and deletes the
+ * entry. Every difference between architectures' syscall ABIs is in the first section. */
 #ifndef SEALTRAIL_SYSCALL_BPF_H
 #define SEALTRAIL_SYSCALL_BPF_H
 
 #include "record.bpf.h"
 
-#define SYS_ENTER(name)                                               \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                   \
-	int tracepoint__syscalls__sys_enter_##name(struct trace_event_raw_sys_enter *ctx)
+/* ---- architecture: syscall number, native ABI, the sixth argument --------------------- */
 
-#define SYS_EXIT(name)                                                \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                    \
-	int tracepoint__syscalls__sys_exit_##name(struct trace_event_raw_sys_exit *ctx)
+#if defined(bpf_target_x86)
 
-/* For tracepoints a kernel may lack (CONFIG_MODULES): not loaded unless turned on, which
- * capture.c does when tracefs has them, and a bare skeleton attach skips them. */
-#define SYS_ENTER_OPTIONAL(name)                                      \
-	SEC("?tracepoint/syscalls/sys_enter_" #name)                  \
-	int tracepoint__syscalls__sys_enter_##name(struct trace_event_raw_sys_enter *ctx)
+/* arch/x86/include/asm/thread_info.h: set on entry of every ia32 syscall (int 0x80,
+ * sysenter, syscall from 32-bit code, and int 0x80 from 64-bit code too), cleared on the
+ * return to user mode: the kernel's own in_ia32_syscall(). The code segment would miss a
+ * 64-bit process using int 0x80. (x32 calls carry __X32_SYSCALL_BIT, 0x40000000, in their
+ * number: beyond the dispatch table, so never dispatched.) */
+#define TS_COMPAT_ 0x0002
 
-#define SYS_EXIT_OPTIONAL(name)                                       \
-	SEC("?tracepoint/syscalls/sys_exit_" #name)                   \
-	int tracepoint__syscalls__sys_exit_##name(struct trace_event_raw_sys_exit *ctx)
+/* At sys_exit the number is no argument: it is orig_ax, as syscall_get_nr() reads it. A
+ * plain load (regs is a BTF pointer here), not a probe-read helper call: this runs for
+ * every syscall. */
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+	return regs->orig_ax;
+}
+
+/* The current call is not a native 64-bit one: its number indexes the ia32 table and its
+ * arguments are in other registers. */
+static __always_inline bool syscall_compat(void)
+{
+	return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT_;
+}
+
+/* libbpf 1.1 stops at PARM5. */
+#define PT_REGS_PARM6_CORE_SYSCALL_(x) BPF_CORE_READ(x, r9)
+
+#elif defined(bpf_target_arm64)
+
+/* arch/arm64/include/asm/thread_info.h: the task runs AArch32 code (is_compat_task()). */
+#define TIF_32BIT_ 22
+
+static __always_inline long syscall_nr(struct pt_regs *regs)
+{
+	return regs->syscallno;
+}
+
+static __always_inline bool syscall_compat(void)
+{
+	return bpf_get_current_task_btf()->thread_info.flags & (1UL << TIF_32BIT_);
+}
+
+#define PT_REGS_PARM6_CORE_SYSCALL_(x) BPF_CORE_READ(x, regs[5])
+
+#else
+#error "sealtrail dispatches syscalls on x86 and arm64 only: add the architecture here"
+#endif
 
 /*
- * The call's arguments. A syscall tracepoint's record holds only the syscall's own
- * arguments: a program that reads past them is refused at attach (EACCES), so every load
- * is guarded by nargs, a constant at each call site. One load per argument, too: the
- * verifier refuses a ctx pointer moved by a loop.
+ * Argument n (0-based, a constant) of the current call, from the caller's saved user
+ * registers: at sys_enter and, unchanged but for the return register, at sys_exit (the
+ * exits of calls that filter on arguments reread them to tell "filtered" from "lost").
  */
-static __always_inline void sys_enter_args(struct trace_event_raw_sys_enter *ctx, int nargs,
-					   __u64 *args)
+static __always_inline __u64 sys_arg(struct pt_regs *regs, int n)
+{
+	switch (n) {
+	case 0: return PT_REGS_PARM1_CORE_SYSCALL(regs);
+	case 1: return PT_REGS_PARM2_CORE_SYSCALL(regs);
+	case 2: return PT_REGS_PARM3_CORE_SYSCALL(regs);
+	case 3: return PT_REGS_PARM4_CORE_SYSCALL(regs);
+	case 4: return PT_REGS_PARM5_CORE_SYSCALL(regs);
+	default: return PT_REGS_PARM6_CORE_SYSCALL_(regs);
+	}
+}
+
+/* ---- handlers ------------------------------------------------------------------------ */
+
+/*
+ * A handler is a tp_btf program of the same tracepoint as its dispatcher, as tail calls
+ * require (same type and attach point). It is loaded but never attached: userspace puts it
+ * in the dispatcher's program array at the slot __NR_<name>. Its name says where it runs.
+ */
+#define SYS_ENTER(name)                                               \
+	SEC("tp_btf/sys_enter")                                       \
+	int BPF_PROG(sys_enter__##name, struct pt_regs *regs, long id)
+
+#define SYS_EXIT(name)                                                \
+	SEC("tp_btf/sys_exit")                                        \
+	int BPF_PROG(sys_exit__##name, struct pt_regs *regs, long ret)
+
+/* The call's first nargs arguments (nargs a constant at each call site); the others stay
+ * as the caller left them (zero). */
+static __always_inline void sys_enter_args(struct pt_regs *regs, int nargs, __u64 *args)
 {
 	if (nargs > 0)
-		args[0] = ctx->args[0];
+		args[0] = sys_arg(regs, 0);
 	if (nargs > 1)
-		args[1] = ctx->args[1];
+		args[1] = sys_arg(regs, 1);
 	if (nargs > 2)
-		args[2] = ctx->args[2];
+		args[2] = sys_arg(regs, 2);
 	if (nargs > 3)
-		args[3] = ctx->args[3];
+		args[3] = sys_arg(regs, 3);
 	if (nargs > 4)
-		args[4] = ctx->args[4];
+		args[4] = sys_arg(regs, 4);
 	if (nargs > 5)
-		args[5] = ctx->args[5];
+		args[5] = sys_arg(regs, 5);
 }
 
 /* Fills *e for the current call; false when the task is filtered out. */
-static __always_inline bool inflight_begin(struct inflight *e,
-					   struct trace_event_raw_sys_enter *ctx, int nargs,
+static __always_inline bool inflight_begin(struct inflight *e, struct pt_regs *regs, int nargs,
 					   __u16 syscall, __u16 type)
 {
 	if (task_ignored(bpf_get_current_task_btf()))
@@ -58,7 +118,7 @@ static __always_inline bool inflight_begin(struct inflight *e,
 	e->ktime_ns = bpf_ktime_get_boot_ns();
 	e->syscall = syscall;
 	e->type = type;
-	sys_enter_args(ctx, nargs, e->args);
+	sys_enter_args(regs, nargs, e->args);
 	return true;
 }
 
@@ -71,12 +131,12 @@ static __always_inline void inflight_store(struct inflight *e)
 }
 
 /* The common enter: filter, save, count a full map. */
-static __always_inline int inflight_save(struct trace_event_raw_sys_enter *ctx, int nargs,
-					 __u16 syscall, __u16 type)
+static __always_inline int inflight_save(struct pt_regs *regs, int nargs, __u16 syscall,
+					 __u16 type)
 {
 	struct inflight e;
 
-	if (inflight_begin(&e, ctx, nargs, syscall, type))
+	if (inflight_begin(&e, regs, nargs, syscall, type))
 		inflight_store(&e);
 	return 0;
 }
@@ -106,22 +166,6 @@ static __always_inline void inflight_missed(__u16 type)
 {
 	if (!task_ignored(bpf_get_current_task_btf()))
 		loss_count(ST_LOSS_NO_ENTER, type);
-}
-
-/* Syscall argument n (0-based) read back at sys_exit from the saved user registers, for
- * enters that filter on arguments and so leave no entry: the exit needs to know whether
- * the missing entry was filtered or lost. */
-static __always_inline unsigned long sys_exit_arg(int n)
-{
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
-	switch (n) {
-	case 0: return PT_REGS_PARM1_CORE_SYSCALL(regs);
-	case 1: return PT_REGS_PARM2_CORE_SYSCALL(regs);
-	case 2: return PT_REGS_PARM3_CORE_SYSCALL(regs);
-	case 3: return PT_REGS_PARM4_CORE_SYSCALL(regs);
-	default: return PT_REGS_PARM5_CORE_SYSCALL(regs);
-	}
 }
 
 /* A dirfd as records store it: the int sign-extended, so AT_FDCWD reads as -100 (legacy

@@ -112,24 +112,19 @@ static inline void harness_reset(void)
 {
 	size_t i;
 
-	capture_poll(H.cap, 0);
+	if (H.cap)
+		capture_poll(H.cap, 0);
 	for (i = 0; i < H.nrecs; i++)
 		free(H.recs[i]);
 	H.nrecs = 0;
 	H.nwatched = 0;
 }
 
-/* Opens the capture with the given ring size (0 = default) and a scratch directory under
- * /var/tmp (ext4 here, unlike a tmpfs /tmp: xattrs and chattr need it). */
-static inline int harness_open(uint32_t ringbuf_bytes)
+/* Creates this program's scratch directory under /var/tmp (ext4 here, unlike a tmpfs /tmp:
+ * xattrs and chattr need it). */
+static inline int harness_mkdir(void)
 {
-	struct capture_opts opts = {
-		.on_record = harness_on_record,
-		.ringbuf_bytes = ringbuf_bytes,
-	};
 	char tmpl[] = "/var/tmp/sealtrail-test.XXXXXX";
-	int err;
-
 	char real[PATH_MAX];
 
 	if (!mkdtemp(tmpl))
@@ -138,10 +133,30 @@ static inline int harness_open(uint32_t ringbuf_bytes)
 		return -errno;
 	if (snprintf(H.dir, sizeof(H.dir), "%s", real) >= (int)sizeof(H.dir))
 		return -ENAMETOOLONG;
-	err = capture_open(&H.cap, &opts);
+	return 0;
+}
+
+/* Opens H.cap with the given ring size (0 = default) and pin directory (NULL: none). */
+static inline int harness_capture(uint32_t ringbuf_bytes, const char *pin_dir)
+{
+	struct capture_opts opts = {
+		.on_record = harness_on_record,
+		.ringbuf_bytes = ringbuf_bytes,
+		.pin_dir = pin_dir,
+	};
+	int err = capture_open(&H.cap, &opts);
+
 	if (err)
 		fprintf(stderr, "capture_open: %s\n", strerror(-err));
 	return err;
+}
+
+/* The scratch directory, then the capture (unpinned). */
+static inline int harness_open(uint32_t ringbuf_bytes)
+{
+	int err = harness_mkdir();
+
+	return err ? err : harness_capture(ringbuf_bytes, NULL);
 }
 
 static inline void harness_close(void)

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dispatch: the only programs attached for syscalls. One on the raw sys_enter tracepoint,
+ * one on sys_exit; each looks up the syscall number and tail-calls the handler for it
+ * (sys_enter__X, sys_exit__X in the other files) through a program array that userspace
+ * fills from <asm/unistd.h>. Any other syscall costs a bounds check and one load.
+ *
+ * Why not one tracepoint program per syscall: a `syscalls/sys_enter_X` program is attached
+ * through a perf event, and detaching one waits for RCU grace periods, serially: 70-80 ms
+ * each, 8-9 s for the 114 programs sealtrail had. A raw tracepoint link detaches at once.
+ * Falco's modern probe and Tetragon dispatch the same way.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "sealtrail/event.h"
+#include "maps.bpf.h"
+#include "syscall.bpf.h"
+
+/*
+ * traced[nr]: the st_type of syscall nr when both its handlers are in the program arrays,
+ * else 0. Set by userspace after filling the arrays. It is what tells "not traced" from "a
+ * tail call that failed", and which type such a loss is counted for.
+ */
+__u8 traced[SYSCALL_SLOTS];
+
+static __always_inline void compat_count(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&compat_calls, &zero);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/*
+ * A compat call (ia32 on x86-64, AArch32 on arm64) has a number from another table and its
+ * arguments in other registers: one whose number is a traced native syscall's is skipped,
+ * and counted in compat_calls. The test comes after the table lookup so that untraced
+ * calls, nearly all of them, do not pay for it (~15-20 ns a call); other compat calls are
+ * neither seen nor counted. The per-syscall tracepoints skipped compat calls too.
+ *
+ * A failed tail call into a traced syscall's enter handler counts nothing here: its exit
+ * then finds no saved enter and counts ST_LOSS_NO_ENTER, unless the call is one the enter
+ * would have filtered.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long id)
+{
+	if ((unsigned long)id >= SYSCALL_SLOTS || !traced[id])
+		return 0;
+	if (syscall_compat()) {
+		compat_count();
+		return 0;
+	}
+	bpf_tail_call(ctx, &sys_enter_handlers, id);
+	return 0;
+}
+
+/* A failed tail call into a traced syscall's exit handler loses the call's record (if it
+ * had one): counted as ST_LOSS_NO_ENTER, the exit not having run either. It happens only
+ * when the program array lost its entries (a pinned capture whose pins were removed by
+ * hand while its links stayed). */
+SEC("tp_btf/sys_exit")
+int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = syscall_nr(regs);
+	__u8 type;
+
+	if ((unsigned long)nr >= SYSCALL_SLOTS)
+		return 0;
+	type = traced[nr];
+	if (!type || syscall_compat())
+		return 0;
+	bpf_tail_call(ctx, &sys_exit_handlers, nr);
+	loss_count(ST_LOSS_NO_ENTER, type);
+	return 0;
+}
