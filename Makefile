@@ -233,6 +233,16 @@ install: all
 	@echo "installed. Move $(KEYDIR)/verify.key off this host (verifiers need it, the"
 	@echo "agent does not), then: systemctl daemon-reload && systemctl enable --now sealtraild"
 
+# Removes what install put in place, and the pinned programs; keeps the trail,
+# the keys and the configuration (evidence is never deleted by a make target).
+uninstall:
+	-[ -x $(DESTDIR)$(SBINDIR)/sealtraild ] && \
+		$(DESTDIR)$(SBINDIR)/sealtraild --unpin --pin-dir /sys/fs/bpf/sealtrail
+	rm -f $(DESTDIR)$(SBINDIR)/sealtraild $(DESTDIR)$(BINDIR)/sealtrail \
+	      $(DESTDIR)$(UNITDIR)/sealtraild.service
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "kept: $(TRAILDIR), $(KEYDIR), $(CONFDIR)"
+
 clean:
 	$(call msg,CLEAN,$(OUTPUT))
 	$(Q)rm -rf $(OUTPUT)

@@ -54,7 +54,8 @@ struct agent {
 	uint64_t last_epoch;
 	struct timespec last_seal, last_loss_check, last_clock_sync;
 	char loss_since[TIME_ISO_LEN + 1];
-	uint64_t loss_seen[ST_LOSS_SLOTS];
+	uint64_t loss_seen[ST_LOSS_SLOTS];	/* kernel totals already in an entry */
+	bool loss_commit_due;		/* loss_seen must reach the pinned map once flushed */
 	uint64_t pending_lost[AGENT_LOSS_SLOTS];
 	struct run_stats stats;
 };
@@ -159,6 +160,7 @@ static void report_losses(struct agent *a)
 		buf_reset(&a->ev);
 		lifecycle_lost(&a->ev, delta, a->loss_since, until);
 		append_own(a, "events-lost");
+		a->loss_commit_due = true;
 	}
 	memcpy(a->loss_since, until, sizeof(until));
 }
@@ -167,6 +169,21 @@ static void drain(struct agent *a)
 {
 	while (capture_poll(a->cap, 0) > 0)
 		;
+}
+
+/* Flushes; once the entries are on disk, records what of the losses they
+ * report, so that an agent taking over a pinned capture does not report it again
+ * (and one that takes over before the flush does). */
+static int flush(struct agent *a)
+{
+	int err = chain_flush(a->chain, true);
+
+	if (!err) {
+		a->dirty = false;
+		if (a->loss_commit_due && !capture_write_reported(a->cap, a->loss_seen))
+			a->loss_commit_due = false;
+	}
+	return err;
 }
 
 /* The periodic work: drain, flush within the crash-loss budget, seal on time. */
@@ -185,16 +202,14 @@ static void tick(struct agent *a)
 	if (ms_since(&a->last_seal) >= (int64_t)a->cfg.epoch_seconds * 1000) {
 		/* Also when idle: an epoch can never silently go missing. */
 		if (chain_seal(a->chain, "timer") == 0) {
-			chain_get_stats(a->chain, &cs);
-			a->last_epoch = cs.epoch;
+			a->dirty = false;	/* the seal flushed */
 			clock_gettime(CLOCK_MONOTONIC, &a->last_seal);
 		}
-		a->dirty = false;
+		chain_get_stats(a->chain, &cs);
+		a->last_epoch = cs.epoch;
 	}
-	if (a->dirty || cs.write_error) {
-		if (chain_flush(a->chain, true) == 0)
-			a->dirty = false;
-	}
+	if (a->dirty || cs.write_error || a->loss_commit_due)
+		flush(a);
 	if (ms_since(&a->last_clock_sync) >= 10000) {
 		decoder_sync_clock(a->dec);
 		clock_gettime(CLOCK_MONOTONIC, &a->last_clock_sync);
@@ -423,7 +438,7 @@ static void stop(struct agent *a, int sig)
 	buf_reset(&a->ev);
 	lifecycle_stop(&a->ev, &a->stats, name);
 	append_own(a, "agent-stop");
-	if (chain_flush(a->chain, true)) {
+	if (flush(a)) {
 		struct chain_stats cs;
 
 		/* Nowhere left to record it: say it where the operator looks. */
@@ -496,6 +511,8 @@ int agent_run(const struct agent_opts *o)
 		die_line("cannot set the capture filters: %s", strerror(-e));
 		goto out;
 	}
+	/* A pinned capture that ran without us counted on: report only what is new. */
+	capture_read_reported(a.cap, a.loss_seen);
 	/* After attaching: whatever starts from now on is seen by the programs. */
 	proctable_scan_proc(a.pt, "/proc");
 
@@ -512,7 +529,7 @@ int agent_run(const struct agent_opts *o)
 		a.last_epoch = cs.epoch;
 	}
 	write_start(&a, &st);
-	if (chain_flush(a.chain, true))
+	if (flush(&a))
 		fprintf(stderr, "sealtraild: warning: cannot write to %s yet: the gap will be "
 			"recorded\n", o->trail_dir);
 	e = setup_loop(&a);

@@ -797,6 +797,35 @@ int capture_read_losses(struct capture *c, uint64_t totals[ST_LOSS_SLOTS])
 	return err;
 }
 
+int capture_read_reported(struct capture *c, uint64_t reported[ST_LOSS_SLOTS])
+{
+	int fd = bpf_map__fd(c->skel->maps.losses_reported);
+	__u32 slot;
+
+	for (slot = 0; slot < ST_LOSS_SLOTS; slot++) {
+		__u64 v;
+
+		if (bpf_map_lookup_elem(fd, &slot, &v))
+			return -errno;
+		reported[slot] = v;
+	}
+	return 0;
+}
+
+int capture_write_reported(struct capture *c, const uint64_t reported[ST_LOSS_SLOTS])
+{
+	int fd = bpf_map__fd(c->skel->maps.losses_reported);
+	__u32 slot;
+
+	for (slot = 0; slot < ST_LOSS_SLOTS; slot++) {
+		__u64 v = reported[slot];
+
+		if (bpf_map_update_elem(fd, &slot, &v, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 uint64_t capture_invalid_records(const struct capture *c)
 {
 	return c->invalid;

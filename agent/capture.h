@@ -88,6 +88,12 @@ int capture_fd(const struct capture *c);
 /* Sums the per-CPU loss counters: totals[cause * ST_TYPE_MAX + type]. */
 int capture_read_losses(struct capture *c, uint64_t totals[ST_LOSS_SLOTS]);
 
+/* The loss totals the agent has recorded in the trail, kept in a map pinned with
+ * the counters: an agent that takes over a pinned capture starts from there and
+ * reports only what is new (all zero after a fresh load). Return 0 or -errno. */
+int capture_read_reported(struct capture *c, uint64_t reported[ST_LOSS_SLOTS]);
+int capture_write_reported(struct capture *c, const uint64_t reported[ST_LOSS_SLOTS]);
+
 /* Samples that failed validation and were not handed to on_record (never expected). */
 uint64_t capture_invalid_records(const struct capture *c);
 

@@ -109,6 +109,16 @@ struct {
 	__type(value, __u64);
 } losses SEC(".maps") __weak;
 
+/* What the agent has already written to the trail of `losses`: userspace keeps it
+ * here, pinned beside the counters, so that an agent taking over a pinned capture
+ * reports only the losses that are new. No program touches it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ST_LOSS_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} losses_reported SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -21,6 +21,7 @@
 struct agent_run {
 	char dir[4096];		/* scratch directory of the test */
 	char trail[4200], keys[4200], config[4200];
+	char pin_dir[256];	/* "" = no pinning */
 	pid_t pid;
 	int err_fd;		/* the agent's stderr */
 	struct buf err;		/* everything it printed */
@@ -96,8 +97,18 @@ static void ah_start(struct agent_run *a, bool with_config, bool wait_ready)
 	a->pid = fork();
 	assert_true(a->pid >= 0);
 	if (a->pid == 0) {
-		const char *argv[] = { agent, "--dir", a->trail, "--key-dir", a->keys,
-				       with_config ? "--config" : NULL, a->config, NULL };
+		const char *argv[10] = { agent, "--dir", a->trail, "--key-dir", a->keys };
+		int n = 5;
+
+		if (a->pin_dir[0]) {
+			argv[n++] = "--pin-dir";
+			argv[n++] = a->pin_dir;
+		}
+		if (with_config) {
+			argv[n++] = "--config";
+			argv[n++] = a->config;
+		}
+		argv[n] = NULL;
 
 		dup2(pipefd[1], 2);
 		execv(agent, (char *const *)argv);
@@ -157,10 +168,26 @@ static int ah_wait_exit(struct agent_run *a, double timeout_s)
 	return -1;
 }
 
+/* Removes pinned programs and maps (sealtraild --unpin); returns its status. */
+static int ah_unpin(struct agent_run *a)
+{
+	char agent[4096];
+	const char *argv[] = { agent, "--unpin", "--pin-dir", a->pin_dir, NULL };
+	struct tl_proc p;
+	int st;
+
+	snprintf(agent, sizeof(agent), "%s/sealtraild", tl_build_dir());
+	st = tl_run(&p, NULL, 0, argv);
+	tl_proc_free(&p);
+	return st;
+}
+
 static void ah_cleanup(struct agent_run *a)
 {
 	if (a->pid > 0)
 		ah_stop(a, SIGKILL);
+	if (a->pin_dir[0])
+		ah_unpin(a);
 	buf_free(&a->err);
 	tl_rmtree(a->dir);
 }

@@ -461,6 +461,97 @@ static void test_full_disk_gap_is_recorded(void **state)
 	ah_cleanup(&a);
 }
 
+static void write_files(const char *dir, int n)
+{
+	char p[4300];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/flood-%d", dir, i % 64);
+		fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+static void flood(const char *dir)
+{
+	write_files(dir, 20000);
+	_exit(0);
+}
+
+static uint64_t lost_opens(const struct ah_events *e)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		int64_t n = ah_int(e->ev[i], "sealtrail.lost.ringbuf_full.open");
+
+		if (ah_is(e->ev[i], "event.action", "events-lost") && n > 0)
+			sum += (uint64_t)n;
+	}
+	return sum;
+}
+
+/* With --pin-dir, the programs keep capturing while no agent runs: a restart
+ * loses nothing that fits in the ring, and what did not fit is reported, exactly
+ * once, by the next agent. */
+static void test_pinned_restart_loses_nothing(void **state)
+{
+	struct agent_run a;
+	struct ah_events e;
+	char work[4300], real[4400], gap_file[4500];
+	uint64_t delivered = 0, lost;
+	pid_t child;
+	size_t i;
+	int status;
+
+	(void)state;
+	/* The smallest ring: 20000 opens while stopped cannot all fit. */
+	ah_prepare(&a, "pinned", "{\"flush_ms\": 50, \"ringbuf_bytes\": 65536}");
+	snprintf(a.pin_dir, sizeof(a.pin_dir), "/sys/fs/bpf/sealtrail-test-agent-%d", getpid());
+	snprintf(work, sizeof(work), "%s/work", a.dir);
+	mkdir(work, 0755);
+	assert_non_null(realpath(work, real));
+	snprintf(gap_file, sizeof(gap_file), "%s/while-stopped", real);
+
+	ah_start(&a, true, true);
+	assert_int_equal(ah_stop(&a, SIGTERM), 0);
+	/* No agent runs now. */
+	in_child(write_in, gap_file, &status);
+	child = in_child(flood, real, &status);
+	ah_start(&a, true, true);
+	usleep(300000);
+	assert_int_equal(ah_stop(&a, SIGTERM), 0);
+	ah_start(&a, true, true);	/* a third run must not report the same losses again */
+	assert_int_equal(ah_stop(&a, SIGTERM), 0);
+	assert_int_equal(ah_verify(&a, false, NULL), 0);
+
+	ah_load(&a, &e);
+	{
+		bool seen = false;
+
+		for (i = 0; i < e.n; i++)
+			seen |= ah_is(e.ev[i], "file.path", gap_file);
+		assert_true(seen);	/* written while no agent ran */
+	}
+	for (i = 0; i < e.n; i++)
+		if (ah_is(e.ev[i], "event.action", "open") &&
+		    ah_int(e.ev[i], "process.pid") == child)
+			delivered++;
+	lost = lost_opens(&e);
+	/* Every open of the flood is in the trail or counted as lost: exactly. */
+	if (delivered + lost != 20000)
+		fail_msg("%" PRIu64 " delivered + %" PRIu64 " lost != 20000", delivered, lost);
+	assert_true(lost > 0);
+	ah_events_free(&e);
+	ah_cleanup(&a);
+	assert_int_equal(access(a.pin_dir, F_OK), -1);
+}
+
 /* Runs `sealtrail replay ARGS... TRAIL` with the key; returns stdout. */
 static char *replay(struct agent_run *a, const char *const *args)
 {
@@ -625,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_kill9_under_load_recovers),
 		cmocka_unit_test(test_full_disk_gap_is_recorded),
 		cmocka_unit_test(test_replay_tree_from_real_activity),
+		cmocka_unit_test(test_pinned_restart_loses_nothing),
 	};
 
 	if (geteuid() != 0) {
