@@ -502,8 +502,13 @@ int agent_run(const struct agent_opts *o)
 	co.pin_dir = o->pin_dir;
 	e = capture_open(&a.cap, &co);
 	if (e) {
-		die_line("cannot load the capture programs: %s%s", strerror(-e),
-			 e == -EPERM ? " (run as root)" : "");
+		if (o->pin_dir && e == -EBUSY)
+			die_line("another agent holds the pinned capture in %s", o->pin_dir);
+		else if (o->pin_dir && e == -EINVAL)
+			die_line("cannot pin in %s: not a directory on a bpf filesystem", o->pin_dir);
+		else
+			die_line("cannot load the capture programs: %s%s", strerror(-e),
+				 e == -EPERM ? " (run as root)" : "");
 		goto out;
 	}
 	e = apply_filters(&a, &a.cfg);
