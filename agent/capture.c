@@ -22,7 +22,7 @@ _Static_assert(sizeof(struct st_str) == 4, "st_str layout");
 _Static_assert(offsetof(struct st_record, task) == 32, "st_record layout");
 _Static_assert(offsetof(struct st_record, arg) == 128, "st_record layout");
 _Static_assert(sizeof(struct st_record) == 208, "st_record layout");
-_Static_assert(sizeof(struct st_config) == 16, "st_config layout");
+_Static_assert(sizeof(struct st_config) == 24, "st_config layout");
 _Static_assert(sizeof(struct st_path_key) == 4 + ST_PREFIX_MAX, "st_path_key layout");
 
 #define RINGBUF_DEFAULT	(16u << 20)
@@ -730,6 +730,8 @@ int capture_set_filters(struct capture *c, const struct capture_filters *f)
 		err = capture_read_config(c, &cfg);
 	if (!err) {
 		cfg.npath_rules = f->n_watch_paths + f->n_ignore_paths;
+		cfg.flags = f->quiet_exec_enoent ? cfg.flags | ST_CFG_QUIET_EXEC_ENOENT
+						 : cfg.flags & ~(__u32)ST_CFG_QUIET_EXEC_ENOENT;
 		err = capture_write_config(c, &cfg);
 	}
 out:

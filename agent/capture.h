@@ -30,6 +30,7 @@ struct capture_filters {
 	size_t n_ignore_paths;
 	const char *const *sensitive_paths;	/* reads of these are captured; see capture.c */
 	size_t n_sensitive_paths;
+	bool quiet_exec_enoent;			/* drop execs failing with ENOENT/ENOTDIR */
 };
 
 struct capture_opts {

@@ -233,6 +233,10 @@ static int apply(struct agent_config *c, const cJSON *root, char *err, size_t er
 		} else if (!strcmp(k, "watch_paths")) {
 			ret = get_strings(v, k, ST_PATH_RULES_MAX, check_rule_path, &c->watch_paths,
 					  err, errlen);
+		} else if (!strcmp(k, "record_exec_enoent")) {
+			if (!cJSON_IsBool(v))
+				ret = fail(err, errlen, "key \"%s\": must be true or false", k);
+			c->record_exec_enoent = cJSON_IsTrue(v);
 		} else if (!strcmp(k, "sensitive_paths")) {
 			ret = get_strings(v, k, 256, check_abs_path, &c->sensitive_paths, err, errlen);
 		} else {
@@ -354,6 +358,8 @@ void config_write_json(struct buf *out, const struct agent_config *c)
 	jw_array_end(&w);
 	jw_key(&w, "loss_check_ms");
 	jw_uint(&w, c->loss_check_ms);
+	jw_key(&w, "record_exec_enoent");
+	jw_bool(&w, c->record_exec_enoent);
 	jw_key(&w, "ringbuf_bytes");
 	jw_uint(&w, c->ringbuf_bytes);
 	jw_key(&w, "segment_bytes");
@@ -380,6 +386,7 @@ void config_filters(const struct agent_config *c, struct capture_filters *f)
 	f->n_watch_paths = c->watch_paths.n;
 	f->sensitive_paths = (const char *const *)c->sensitive_paths.v;
 	f->n_sensitive_paths = c->sensitive_paths.n;
+	f->quiet_exec_enoent = !c->record_exec_enoent;
 }
 
 int config_print(const struct agent_config *cfg, FILE *f)

@@ -31,6 +31,7 @@ struct agent_config {
 	struct string_list ignore_paths;
 	struct string_list watch_paths;
 	struct string_list sensitive_paths;
+	bool record_exec_enoent;	/* also record execs failing with ENOENT (PATH search) */
 
 	char digest[65];		/* SHA-256 of the canonical effective configuration */
 };

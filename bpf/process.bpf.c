@@ -179,6 +179,20 @@ out:
 	return 0;
 }
 
+#define ENOENT_	2	/* errno values are the same on every architecture we build for */
+#define ENOTDIR_ 20
+
+/* A PATH lookup's miss, when the configuration asks not to record those. */
+static __always_inline bool exec_failure_quiet(long ret)
+{
+	struct st_config *cfg;
+
+	if (ret != -ENOENT_ && ret != -ENOTDIR_)
+		return false;
+	cfg = config_get();
+	return cfg && (cfg->flags & ST_CFG_QUIET_EXEC_ENOENT);
+}
+
 /* A failed exec: the name it tried, joined with cwd or dirfd, and argv from user memory. */
 static __always_inline int exec_failed(long ret, __u16 sys)
 {
@@ -191,7 +205,8 @@ static __always_inline int exec_failed(long ret, __u16 sys)
 	const char *name;
 	long dirfd;
 
-	if (ret >= 0) {	/* reported by sched_process_exec, which took the entry */
+	if (ret >= 0 || exec_failure_quiet(ret)) {
+		/* Success is reported by sched_process_exec; a quiet failure not at all. */
 		__u32 tid = (__u32)bpf_get_current_pid_tgid();
 
 		bpf_map_delete_elem(&inflight, &tid);

@@ -207,6 +207,14 @@ struct st_config {
 	__u32 agent_pid;	/* this tgid never generates events */
 	__u32 npath_rules;	/* entries in `watch_paths` + `ignore_paths` (0: skip lookups) */
 	__u64 wakeup_bytes;	/* wake the consumer when this much data is pending */
+	__u32 flags;		/* enum st_config_flag */
+	__u32 pad;
+};
+
+enum st_config_flag {
+	/* Drop execs that fail with ENOENT or ENOTDIR: a shell searching PATH makes
+	 * several for every command it runs, and they say nothing a responder needs. */
+	ST_CFG_QUIET_EXEC_ENOENT = 1 << 0,
 };
 
 #define ST_PREFIX_MAX     128	/* bytes of a path-rule prefix */

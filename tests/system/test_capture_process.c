@@ -141,6 +141,17 @@ static void exec_missing_child(void *arg)
 	_exit(errno == ENOENT ? 0 : 95);
 }
 
+static void exec_refused_child(void *arg)
+{
+	/* On the stack: the kernel refuses the file before it reads argv, and BPF can
+	 * only read pages already present (a literal's page may never have been). */
+	char name[] = "not-executable";
+	char *const argv[] = { name, NULL };
+
+	execve(arg, argv, argv + 1);
+	_exit(errno == EACCES ? 0 : 95);
+}
+
 static void test_exec_failed(void **state)
 {
 	const struct st_record *r;
@@ -165,6 +176,44 @@ static void test_exec_failed(void **state)
 	assert_int_equal(r->ret, -ENOENT);
 	assert_path(r, ST_S_EXE, tpath("missing-prog"), ST_STR_JOINED);
 	assert_path(r, ST_S_FILENAME, "missing-prog", ST_STR_RAW);
+}
+
+/* With quiet_exec_enoent, PATH misses (ENOENT) leave no record, but a real refusal
+ * (EACCES on a file that is not executable) still does. */
+static void test_exec_failed_quiet(void **state)
+{
+	struct capture_filters quiet = { .quiet_exec_enoent = true };
+	uint64_t before[ST_LOSS_SLOTS], after[ST_LOSS_SLOTS];
+	const struct st_record *r;
+	pid_t missing, refused;
+	size_t i;
+	int fd;
+
+	(void)state;
+	assert_int_equal(capture_set_filters(H.cap, &quiet), 0);
+	assert_int_equal(capture_read_losses(H.cap, before), 0);
+	fd = open(tpath("not-executable"), O_CREAT | O_WRONLY, 0644);
+	assert_true(fd >= 0);
+	close(fd);
+	missing = run_child(exec_missing_child, "/nonexistent-sealtrail/prog");
+	refused = run_child(exec_refused_child, (void *)tpath("not-executable"));
+	r = await_record(ST_EXEC, refused, NULL, NULL);
+	assert_non_null(r);
+	assert_int_equal(r->ret, -EACCES);
+	assert_str(r, ST_S_ARGV, "not-executable", 14, 0);
+	await_marker("after-quiet");
+	assert_int_equal(count_records(ST_EXEC, missing, NULL, NULL), 0);
+	/* Dropped on purpose, not lost: no loss counter moved. */
+	assert_int_equal(capture_read_losses(H.cap, after), 0);
+	for (i = 0; i < ST_LOSS_SLOTS; i++)
+		if (after[i] != before[i])
+			fail_msg("loss slot %zu (cause %zu, type %zu) moved", i, i / ST_TYPE_MAX,
+				 i % ST_TYPE_MAX);
+	{
+		struct capture_filters none = { 0 };
+
+		assert_int_equal(capture_set_filters(H.cap, &none), 0);
+	}
 }
 
 static void exec_memfd_child(void *arg)
@@ -807,6 +856,7 @@ int main(void)
 		cmocka_unit_test_setup(test_programs_attached, test_setup),
 		cmocka_unit_test_setup(test_exec, test_setup),
 		cmocka_unit_test_setup(test_exec_failed, test_setup),
+		cmocka_unit_test_setup(test_exec_failed_quiet, test_setup),
 		cmocka_unit_test_setup(test_exec_memfd, test_setup),
 		cmocka_unit_test_setup(test_exec_deleted, test_setup),
 		cmocka_unit_test_setup(test_fork, test_setup),
