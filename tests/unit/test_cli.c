@@ -378,6 +378,11 @@ static const char *tamper_py =
 	"elif op == 'empty':\n"
 	"    for s in segs: os.unlink(os.path.join(t, s))\n"
 	"elif op == 'first-segment-removed': os.unlink(os.path.join(t, segs[0]))\n"
+	"elif op in ('symlink', 'fifo', 'directory'):\n"
+	"    p = os.path.join(t, segs[1]); os.rename(p, p + '.moved')\n"
+	"    if op == 'symlink': os.symlink(segs[1] + '.moved', p)\n"
+	"    elif op == 'fifo': os.mkfifo(p)\n"
+	"    else: os.mkdir(p)\n"
 	"else: raise SystemExit('unknown op ' + op)\n"
 	"print('done')\n";
 
@@ -439,6 +444,9 @@ TAMPER_TEST(segments_reordered, "reorder", false)
 TAMPER_TEST(tail_dropped, "drop-tail", true)
 TAMPER_TEST(last_segment_dropped, "drop-last-segment", true)
 TAMPER_TEST(empty_trail, "empty", false)
+TAMPER_TEST(segment_replaced_by_symlink, "symlink", false)
+TAMPER_TEST(segment_replaced_by_fifo, "fifo", false)
+TAMPER_TEST(segment_replaced_by_directory, "directory", false)
 
 /* ---- the reference verifier of docs/FORMAT.md ------------------------------------------- */
 
@@ -683,6 +691,9 @@ int main(void)
 		cmocka_unit_test(test_tamper_tail_dropped),
 		cmocka_unit_test(test_tamper_last_segment_dropped),
 		cmocka_unit_test(test_tamper_empty_trail),
+		cmocka_unit_test(test_tamper_segment_replaced_by_symlink),
+		cmocka_unit_test(test_tamper_segment_replaced_by_fifo),
+		cmocka_unit_test(test_tamper_segment_replaced_by_directory),
 		cmocka_unit_test(test_reference_verifier_agrees),
 		cmocka_unit_test(test_recovered_trail_verifies_everywhere),
 		cmocka_unit_test(test_fuzz_random_corruptions),

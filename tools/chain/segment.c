@@ -159,6 +159,7 @@ int segment_reader_open(int dirfd, const char *name, struct segment_reader **out
 {
 	struct segment_reader *r;
 	size_t len = strlen(name);
+	struct stat st;
 
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -169,10 +170,13 @@ int segment_reader_open(int dirfd, const char *name, struct segment_reader **out
 		free(r);
 		return -ENOMEM;
 	}
-	r->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (r->fd < 0) {
-		int err = -errno;
+	/* O_NONBLOCK: a FIFO put in place of a segment must not hang the reader. */
+	r->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (r->fd < 0 || fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		int err = r->fd < 0 ? -errno : -EFTYPE_;
 
+		if (r->fd >= 0)
+			close(r->fd);
 		free(r->buf);
 		free(r);
 		return err;

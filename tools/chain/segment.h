@@ -37,6 +37,9 @@ void segment_list_free(struct segment_list *l);
 /* ---- reading lines --------------------------------------------------------- */
 struct segment_reader;
 
+/* Opens a segment (plain or .gz) for reading. Returns 0, -ELOOP for a symbolic
+ * link, -EFTYPE_ for anything that is not a regular file, or -errno. */
+#define EFTYPE_ EBADFD
 int segment_reader_open(int dirfd, const char *name, struct segment_reader **out);
 
 /* Next line, without its '\n' (valid until the next call). Returns 1, 0 at the

@@ -305,6 +305,9 @@ static enum verify_status check_segment(struct verifier *v, const struct segment
 			    " (a segment is missing, renamed or out of order)", si->first_seq,
 			    v->expected_seq);
 	ret = segment_reader_open(v->dirfd, si->name, &rd);
+	if (ret == -ELOOP || ret == -EFTYPE_)	/* something put in a segment's place */
+		return fail(v, VERIFY_BROKEN, si->name, 0, NULL, "%s, not a segment file",
+			    ret == -ELOOP ? "a symbolic link" : "not a regular file");
 	if (ret)
 		return fail(v, VERIFY_IO, si->name, 0, NULL, "cannot open: %s", strerror(-ret));
 	while ((ret = segment_reader_next(rd, &line, &len)) == 1) {
