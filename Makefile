@@ -205,6 +205,8 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(OUTPUT)/libchain.a | $(OUTPUT)/.deps-build
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(COMMON_CFLAGS) -o $@ $^ $(CHAIN_LIBS)
 
+# Prints a table and writes $(OUTPUT)/bench.json; never fails on the numbers.
+# Knobs: make bench BENCH_ROUNDS=3 BENCH_SECONDS=2 BENCH_AUDITD=skip (docs/BENCH.md).
 bench: all $(BENCH_BINS)
 	$(Q)tests/bench/run $(OUTPUT)
 

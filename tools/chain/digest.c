@@ -83,15 +83,24 @@ void digest_hmac_key_wipe(struct digest_hmac_key *k)
 	explicit_bzero(k, sizeof(*k));
 }
 
+/* Both characters of a byte at once: every entry needs two 64-digit hex strings. */
+#define HEX2(b) "0123456789abcdef"[(b) >> 4], "0123456789abcdef"[(b) & 15]
+#define HEX2_ROW(r) HEX2(r + 0), HEX2(r + 1), HEX2(r + 2), HEX2(r + 3), HEX2(r + 4), \
+	HEX2(r + 5), HEX2(r + 6), HEX2(r + 7), HEX2(r + 8), HEX2(r + 9), HEX2(r + 10), \
+	HEX2(r + 11), HEX2(r + 12), HEX2(r + 13), HEX2(r + 14), HEX2(r + 15)
+static const char hex_pairs[512] = {
+	HEX2_ROW(0x00), HEX2_ROW(0x10), HEX2_ROW(0x20), HEX2_ROW(0x30),
+	HEX2_ROW(0x40), HEX2_ROW(0x50), HEX2_ROW(0x60), HEX2_ROW(0x70),
+	HEX2_ROW(0x80), HEX2_ROW(0x90), HEX2_ROW(0xa0), HEX2_ROW(0xb0),
+	HEX2_ROW(0xc0), HEX2_ROW(0xd0), HEX2_ROW(0xe0), HEX2_ROW(0xf0),
+};
+
 void digest_hex(const uint8_t *in, size_t n, char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 15];
-	}
+	for (i = 0; i < n; i++)
+		memcpy(out + 2 * i, hex_pairs + 2 * in[i], 2);
 }
 
 static int hexval(char c)

@@ -21,12 +21,6 @@ static int bad(struct scan *sc, const unsigned char *at, const char *msg)
 	return -EINVAL;
 }
 
-/* Bytes a canonical string holds unescaped: printable ASCII but '"' and '\\'. */
-static inline bool is_plain(unsigned char c)
-{
-	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
-}
-
 static int hexval_lower(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
@@ -119,8 +113,7 @@ static int scan_string(struct scan *sc, const unsigned char **start, size_t *len
 	for (;;) {
 		long u, lo;
 
-		while (p < end && is_plain(*p))
-			p++;
+		p = json_skip_plain(p, end);
 		if (p >= end)
 			return bad(sc, sc->p, "unterminated string");
 		if (*p == '"')

@@ -144,6 +144,12 @@ void record_gap_event(struct buf *out, const struct record_gap *gap)
 	tail(&w);
 }
 
+bool record_maybe(const struct entry *e)
+{
+	/* Every record says it comes from module "sealtrail". */
+	return memmem(e->event, e->event_len, "\"module\": \"sealtrail\"", 21) != NULL;
+}
+
 int record_parse(const struct entry *e, struct jv_arena *a, struct record_info *out)
 {
 	const struct jv *ev, *st, *action, *torn, *gap, *v;
@@ -151,8 +157,7 @@ int record_parse(const struct entry *e, struct jv_arena *a, struct record_info *
 	int err;
 
 	memset(out, 0, sizeof(*out));
-	/* Cheap test first: every record says it comes from module "sealtrail". */
-	if (!memmem(e->event, e->event_len, "\"module\": \"sealtrail\"", 21))
+	if (!record_maybe(e))
 		return 0;
 	jv_arena_reset(a);
 	err = json_parse(a, e->event, e->event_len, &root, NULL);

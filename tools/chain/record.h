@@ -68,4 +68,7 @@ struct record_info {
  * kind with malformed members is -EINVAL. Returns 0 or -errno. */
 int record_parse(const struct entry *e, struct jv_arena *a, struct record_info *out);
 
+/* The cheap test record_parse() starts with: false means RECORD_NONE for sure. */
+bool record_maybe(const struct entry *e);
+
 #endif

@@ -5,8 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "json.h"
@@ -15,11 +19,14 @@
 static const char zero_hash[DIGEST_HEX_LEN + 1] =
 	"0000000000000000000000000000000000000000000000000000000000000000";
 
+struct pool;
+
 struct verifier {
 	const struct verify_opts *o;
 	struct verify_result *r;
 	int dirfd;
 	struct jv_arena *arena;
+	struct pool *pool;		/* helper threads, NULL: every line checked here */
 
 	uint64_t expected_seq;
 	char prev_hash[DIGEST_HEX_LEN];
@@ -114,12 +121,15 @@ static enum verify_status check_set_aside(struct verifier *v, const struct recor
 /* The chain's own records: seals move the epoch, recoveries account for torn
  * tails, gaps are losses the responder must see. */
 static enum verify_status check_record(struct verifier *v, const struct entry *e, const char *seg,
-				       uint64_t line, bool first_in_segment)
+				       uint64_t line, bool first_in_segment, bool maybe_record)
 {
 	struct record_info ri;
 	char hex[DIGEST_HEX_LEN];
 
-	if (record_parse(e, v->arena, &ri))
+	/* record_parse() would find no record without its cheap test passing. */
+	if (!maybe_record)
+		memset(&ri, 0, sizeof(ri));
+	else if (record_parse(e, v->arena, &ri))
 		return fail(v, VERIFY_BROKEN, seg, line, e, "malformed sealtrail record");
 	if (v->torn_pending) {
 		digest_hex(v->torn_sha, DIGEST_LEN, hex);
@@ -172,103 +182,131 @@ static enum verify_status check_record(struct verifier *v, const struct entry *e
 	return VERIFY_OK;
 }
 
+/* What can be checked of a line without knowing the lines before it: its form
+ * and its hash. Helper threads compute this ahead of check_entry(). */
+struct precheck {
+	int err;			/* entry_parse() */
+	const char *why;
+	size_t offset;
+	bool maybe_record;		/* record_maybe() */
+	struct entry e;
+	char hash[DIGEST_HEX_LEN];	/* entry_hash(), when err is 0 */
+};
+
+static void precheck(const char *line, size_t len, struct precheck *pc)
+{
+	pc->err = entry_parse(line, len, &pc->e, &pc->why, &pc->offset);
+	if (pc->err)
+		return;
+	entry_hash(&pc->e, pc->hash);
+	pc->maybe_record = record_maybe(&pc->e);
+}
+
+/* What snprintf("%.*s") would store, without its cost on every entry. */
+static void copy_time(char out[TIME_ISO_LEN + 1], const char *t, size_t n)
+{
+	if (n > TIME_ISO_LEN)
+		n = TIME_ISO_LEN;
+	memcpy(out, t, n);
+	out[n] = '\0';
+}
+
 static enum verify_status check_entry(struct verifier *v, const char *line, size_t len,
-				      const char *seg, const struct segment_info *si,
-				      uint64_t line_no, bool first_in_segment)
+				      const struct precheck *pc, const char *seg,
+				      const struct segment_info *si, uint64_t line_no,
+				      bool first_in_segment)
 {
 	struct verify_result *r = v->r;
-	char hash[DIGEST_HEX_LEN], sig[DIGEST_HEX_LEN];
-	const char *why;
-	struct entry e;
-	size_t off, i;
+	const char *hash = pc->hash;
+	const struct entry *e = &pc->e;
+	char sig[DIGEST_HEX_LEN];
+	size_t i;
 
-	if (entry_parse(line, len, &e, &why, &off))
+	if (pc->err)
 		return fail(v, VERIFY_BROKEN, seg, line_no, NULL,
-			    "not a valid entry: %s (byte %zu)", why, off + 1);
-	if (first_in_segment && e.sequence != si->first_seq)
-		return fail(v, VERIFY_BROKEN, seg, line_no, &e,
+			    "not a valid entry: %s (byte %zu)", pc->why, pc->offset + 1);
+	if (first_in_segment && e->sequence != si->first_seq)
+		return fail(v, VERIFY_BROKEN, seg, line_no, e,
 			    "segment is named for sequence %" PRIu64 " but starts at %" PRIu64
-			    " (renamed or reordered)", si->first_seq, e.sequence);
+			    " (renamed or reordered)", si->first_seq, e->sequence);
 	if (!v->started) {
-		if (e.sequence != 0)
-			return fail(v, VERIFY_BROKEN, seg, line_no, &e,
+		if (e->sequence != 0)
+			return fail(v, VERIFY_BROKEN, seg, line_no, e,
 				    "the trail does not start at sequence 0 (its beginning is missing)");
-		if (memcmp(e.prev_hash, zero_hash, DIGEST_HEX_LEN))
-			return fail(v, VERIFY_BROKEN, seg, line_no, &e,
+		if (memcmp(e->prev_hash, zero_hash, DIGEST_HEX_LEN))
+			return fail(v, VERIFY_BROKEN, seg, line_no, e,
 				    "the first entry does not chain to the zero hash");
-		if (e.epoch != 0)
-			return fail(v, VERIFY_BROKEN, seg, line_no, &e,
+		if (e->epoch != 0)
+			return fail(v, VERIFY_BROKEN, seg, line_no, e,
 				    "the first entry is in epoch %" PRIu64 ", not 0: the trail was not "
-				    "started with the first key", e.epoch);
-		memcpy(r->trail, e.trail, TRAIL_ID_LEN);
-		r->first_sequence = e.sequence;
-		r->first_epoch = e.epoch;
-		snprintf(r->first_time, sizeof(r->first_time), "%.*s", (int)e.timestamp_len,
-			 e.timestamp);
-	} else if (memcmp(e.trail, r->trail, TRAIL_ID_LEN)) {
-		return fail(v, VERIFY_BROKEN, seg, line_no, &e,
-			    "entry belongs to another trail (%.32s, not %s)", e.trail, r->trail);
+				    "started with the first key", e->epoch);
+		memcpy(r->trail, e->trail, TRAIL_ID_LEN);
+		r->first_sequence = e->sequence;
+		r->first_epoch = e->epoch;
+		copy_time(r->first_time, e->timestamp, e->timestamp_len);
+	} else if (memcmp(e->trail, r->trail, TRAIL_ID_LEN)) {
+		return fail(v, VERIFY_BROKEN, seg, line_no, e,
+			    "entry belongs to another trail (%.32s, not %s)", e->trail, r->trail);
 	}
-	if (e.sequence != v->expected_seq)
-		return fail(v, VERIFY_BROKEN, seg, line_no, &e,
+	if (e->sequence != v->expected_seq)
+		return fail(v, VERIFY_BROKEN, seg, line_no, e,
 			    "sequence %" PRIu64 " where %" PRIu64 " was expected (entries removed, "
-			    "duplicated or reordered)", e.sequence, v->expected_seq);
-	if (memcmp(e.prev_hash, v->prev_hash, DIGEST_HEX_LEN))
-		return fail(v, VERIFY_BROKEN, seg, line_no, &e,
+			    "duplicated or reordered)", e->sequence, v->expected_seq);
+	if (memcmp(e->prev_hash, v->prev_hash, DIGEST_HEX_LEN))
+		return fail(v, VERIFY_BROKEN, seg, line_no, e,
 			    "prev_hash does not match the previous entry's hash (chain broken)");
-	entry_hash(&e, hash);
-	if (memcmp(hash, e.hash, DIGEST_HEX_LEN))
-		return fail(v, VERIFY_BROKEN, seg, line_no, &e,
+	if (memcmp(hash, e->hash, DIGEST_HEX_LEN))
+		return fail(v, VERIFY_BROKEN, seg, line_no, e,
 			    "hash does not match the entry's content (entry modified)");
-	if (v->sealed ? e.epoch != v->epoch + 1 : (v->started && e.epoch != v->epoch))
-		return fail(v, VERIFY_BROKEN, seg, line_no, &e,
+	if (v->sealed ? e->epoch != v->epoch + 1 : (v->started && e->epoch != v->epoch))
+		return fail(v, VERIFY_BROKEN, seg, line_no, e,
 			    v->sealed ? "epoch %" PRIu64 " after the seal of epoch %" PRIu64
 				      : "epoch %" PRIu64 " after epoch %" PRIu64 " without a seal",
-			    e.epoch, v->epoch);
+			    e->epoch, v->epoch);
 	if (v->o->k0) {
-		entry_sign(key_of(v, e.epoch), e.hash, sig);
-		if (memcmp(sig, e.signature, DIGEST_HEX_LEN))
-			return fail(v, VERIFY_BROKEN, seg, line_no, &e,
+		entry_sign(key_of(v, e->epoch), e->hash, sig);
+		if (memcmp(sig, e->signature, DIGEST_HEX_LEN))
+			return fail(v, VERIFY_BROKEN, seg, line_no, e,
 				    "signature does not verify under the key of epoch %" PRIu64
-				    " (forged, or re-signed with a later key)", e.epoch);
+				    " (forged, or re-signed with a later key)", e->epoch);
 	}
 	v->sealed = false;
-	v->epoch = e.epoch;
-	if (check_record(v, &e, seg, line_no, first_in_segment))
+	v->epoch = e->epoch;
+	if (check_record(v, e, seg, line_no, first_in_segment, pc->maybe_record))
 		return VERIFY_BROKEN;
 	for (i = 0; i < v->o->nanchors; i++) {
 		struct verify_anchor *a = &v->o->anchors[i];
 
-		if (a->sequence != e.sequence)
+		if (a->sequence != e->sequence)
 			continue;
-		if (memcmp(a->hash, e.hash, DIGEST_HEX_LEN))
-			return fail(v, VERIFY_BROKEN, seg, line_no, &e,
+		if (memcmp(a->hash, e->hash, DIGEST_HEX_LEN))
+			return fail(v, VERIFY_BROKEN, seg, line_no, e,
 				    "does not match the anchor (hash %.64s, anchor says %.64s)",
-				    e.hash, a->hash);
+				    e->hash, a->hash);
 		a->found = true;
 		r->anchors_checked++;
 	}
-	if (v->started && (e.time.tv_sec < v->last_time.tv_sec ||
-			   (e.time.tv_sec == v->last_time.tv_sec &&
-			    e.time.tv_nsec < v->last_time.tv_nsec)))
+	if (v->started && (e->time.tv_sec < v->last_time.tv_sec ||
+			   (e->time.tv_sec == v->last_time.tv_sec &&
+			    e->time.tv_nsec < v->last_time.tv_nsec)))
 		warn(v, "%s:%" PRIu64 ": sequence %" PRIu64 ": timestamp goes back in time (clock "
-		     "change?)", seg, line_no, e.sequence);
-	v->last_time = e.time;
+		     "change?)", seg, line_no, e->sequence);
+	v->last_time = e->time;
 
 	if (v->o->on_entry) {
-		struct verify_entry ve = { &e, line, len, seg, line_no };
+		struct verify_entry ve = { e, line, len, seg, line_no };
 
 		if (v->o->on_entry(v->o->ctx, &ve))
-			return fail(v, VERIFY_STOPPED, seg, line_no, &e, "stopped");
+			return fail(v, VERIFY_STOPPED, seg, line_no, e, "stopped");
 	}
 	v->started = true;
 	v->expected_seq++;
-	memcpy(v->prev_hash, e.hash, DIGEST_HEX_LEN);
-	memcpy(r->last_hash, e.hash, DIGEST_HEX_LEN);
+	memcpy(v->prev_hash, e->hash, DIGEST_HEX_LEN);
+	memcpy(r->last_hash, e->hash, DIGEST_HEX_LEN);
 	r->entries++;
-	r->last_sequence = e.sequence;
-	r->last_epoch = e.epoch;
-	snprintf(r->last_time, sizeof(r->last_time), "%.*s", (int)e.timestamp_len, e.timestamp);
+	r->last_sequence = e->sequence;
+	r->last_epoch = e->epoch;
+	copy_time(r->last_time, e->timestamp, e->timestamp_len);
 	return VERIFY_OK;
 }
 
@@ -288,6 +326,293 @@ static enum verify_status torn_tail(struct verifier *v, const char *segment, uin
 	warn(v, "%s: ends with %" PRIu64 " bytes of an incomplete entry (a write in progress or "
 	     "interrupted)", segment, v->torn_bytes);
 	return VERIFY_OK;
+}
+
+/* ---- helper threads -------------------------------------------------------------
+ * Checking a line's form and hash (precheck) does not depend on the lines before it;
+ * everything else does. So a segment's lines are read in order into batches, helper
+ * threads (and this thread, when they are busy) precheck the batches, and this
+ * thread then runs check_entry() on every line in order, exactly as without helpers:
+ * the first failure is the same. Reading runs at most POOL_BATCHES batches ahead and
+ * batches never span segments; a segment's end is handled only once all its lines
+ * were checked, so what the reader met there (a torn tail, a corrupt gzip stream)
+ * is still reported after any earlier failure, as before. */
+#define POOL_BATCHES 8
+#define POOL_BATCH_LINES 256
+#define POOL_BATCH_BYTES (512u << 10)
+#define POOL_LINE_MAX (POOL_BATCH_BYTES / 2)	/* longer lines are checked directly */
+#define POOL_MAX_HELPERS 3
+
+enum batch_state { BATCH_FREE, BATCH_FILLING, BATCH_QUEUED, BATCH_BUSY, BATCH_DONE };
+
+struct pool_line {
+	size_t at, len;			/* in the batch's text */
+	uint64_t line_no;
+	bool first_in_segment;
+	struct precheck pc;
+};
+
+struct batch {
+	enum batch_state state;
+	char *text;			/* POOL_BATCH_BYTES */
+	size_t text_len;
+	struct pool_line *lines;	/* POOL_BATCH_LINES */
+	size_t n;
+};
+
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t queued;		/* a batch was queued, or stop */
+	pthread_cond_t done;		/* a batch was prechecked */
+	struct batch b[POOL_BATCHES];
+	size_t head, count;		/* b[head] is the oldest of count batches in use */
+	struct batch *filling;
+	bool stop;
+	pthread_t helpers[POOL_MAX_HELPERS];
+	int nhelpers;
+};
+
+static void precheck_batch(struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		precheck(b->text + b->lines[i].at, b->lines[i].len, &b->lines[i].pc);
+}
+
+/* The oldest queued batch, marked busy; NULL when there is none. Under mu. */
+static struct batch *pool_take_queued(struct pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->count; i++) {
+		struct batch *b = &p->b[(p->head + i) % POOL_BATCHES];
+
+		if (b->state == BATCH_QUEUED) {
+			b->state = BATCH_BUSY;
+			return b;
+		}
+	}
+	return NULL;
+}
+
+/* Prechecks b (taken busy under mu) without the lock, then marks it done. */
+static void pool_run(struct pool *p, struct batch *b)
+{
+	pthread_mutex_unlock(&p->mu);
+	precheck_batch(b);
+	pthread_mutex_lock(&p->mu);
+	b->state = BATCH_DONE;
+	pthread_cond_broadcast(&p->done);
+}
+
+static void *pool_helper(void *arg)
+{
+	struct pool *p = arg;
+	struct batch *b;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		b = pool_take_queued(p);
+		if (b)
+			pool_run(p, b);
+		else
+			pthread_cond_wait(&p->queued, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+static void pool_free(struct pool *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->queued);
+	pthread_mutex_unlock(&p->mu);
+	while (p->nhelpers > 0)
+		pthread_join(p->helpers[--p->nhelpers], NULL);
+	pthread_cond_destroy(&p->queued);
+	pthread_cond_destroy(&p->done);
+	pthread_mutex_destroy(&p->mu);
+	for (i = 0; i < POOL_BATCHES; i++) {
+		free(p->b[i].text);
+		free(p->b[i].lines);
+	}
+	free(p);
+}
+
+/* Helpers for the CPUs this process may use (at most POOL_MAX_HELPERS); NULL when
+ * there is only one, or when anything fails: lines are then checked here, one by
+ * one, with the same result. */
+static struct pool *pool_new(void)
+{
+	sigset_t all, old;
+	cpu_set_t cpus;
+	struct pool *p;
+	int want, i;
+
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) < 0)
+		return NULL;
+	want = CPU_COUNT(&cpus) - 1;
+	if (want > POOL_MAX_HELPERS)
+		want = POOL_MAX_HELPERS;
+	if (want < 1)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	if (pthread_mutex_init(&p->mu, NULL)) {
+		free(p);
+		return NULL;
+	}
+	pthread_cond_init(&p->queued, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (i = 0; i < POOL_BATCHES; i++) {
+		p->b[i].text = malloc(POOL_BATCH_BYTES);
+		p->b[i].lines = malloc(POOL_BATCH_LINES * sizeof(*p->b[i].lines));
+		if (!p->b[i].text || !p->b[i].lines) {
+			pool_free(p);
+			return NULL;
+		}
+	}
+	/* Signals are for the main thread. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	for (i = 0; i < want; i++) {
+		if (pthread_create(&p->helpers[i], NULL, pool_helper, p))
+			break;
+		p->nhelpers++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!p->nhelpers) {
+		pool_free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* Checks the lines of the oldest batch in order, prechecking it here if no helper
+ * has started on it, and frees it. */
+static enum verify_status pool_check_oldest(struct verifier *v, const struct segment_info *si)
+{
+	struct pool *p = v->pool;
+	struct batch *b = &p->b[p->head], *other;
+	enum verify_status st = VERIFY_OK;
+	size_t i;
+
+	pthread_mutex_lock(&p->mu);
+	if (b->state == BATCH_QUEUED) {
+		b->state = BATCH_BUSY;
+		pool_run(p, b);
+	}
+	while (b->state == BATCH_BUSY) {
+		/* Rather than wait for a helper, precheck a later batch. */
+		other = pool_take_queued(p);
+		if (other)
+			pool_run(p, other);
+		else
+			pthread_cond_wait(&p->done, &p->mu);
+	}
+	pthread_mutex_unlock(&p->mu);
+
+	for (i = 0; i < b->n && !st; i++) {
+		const struct pool_line *l = &b->lines[i];
+
+		st = check_entry(v, b->text + l->at, l->len, &l->pc, si->name, si, l->line_no,
+				 l->first_in_segment);
+	}
+
+	pthread_mutex_lock(&p->mu);
+	b->state = BATCH_FREE;
+	p->head = (p->head + 1) % POOL_BATCHES;
+	p->count--;
+	pthread_mutex_unlock(&p->mu);
+	return st;
+}
+
+static void pool_queue_filling(struct pool *p)
+{
+	if (!p->filling)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->filling->state = BATCH_QUEUED;
+	p->filling = NULL;
+	pthread_cond_signal(&p->queued);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Checks every line handed over so far. */
+static enum verify_status pool_drain(struct verifier *v, const struct segment_info *si)
+{
+	enum verify_status st = VERIFY_OK;
+
+	if (!v->pool)
+		return VERIFY_OK;
+	pool_queue_filling(v->pool);
+	while (v->pool->count && !st)
+		st = pool_check_oldest(v, si);
+	return st;
+}
+
+/* Hands a line (at most POOL_LINE_MAX long) over; checks the oldest batch first when
+ * all are in use. */
+static enum verify_status pool_add(struct verifier *v, const struct segment_info *si,
+				   const char *line, size_t len, uint64_t line_no,
+				   bool first_in_segment)
+{
+	struct pool *p = v->pool;
+	struct pool_line *l;
+	struct batch *b;
+
+	if (!p->filling) {
+		if (p->count == POOL_BATCHES) {
+			enum verify_status st = pool_check_oldest(v, si);
+
+			if (st)
+				return st;
+		}
+		pthread_mutex_lock(&p->mu);
+		b = &p->b[(p->head + p->count) % POOL_BATCHES];
+		b->state = BATCH_FILLING;
+		b->n = 0;
+		b->text_len = 0;
+		p->count++;
+		p->filling = b;
+		pthread_mutex_unlock(&p->mu);
+	}
+	b = p->filling;
+	l = &b->lines[b->n++];
+	l->at = b->text_len;
+	l->len = len;
+	l->line_no = line_no;
+	l->first_in_segment = first_in_segment;
+	memcpy(b->text + b->text_len, line, len);
+	b->text_len += len;
+	/* Queue it once the next line might not fit. */
+	if (b->n == POOL_BATCH_LINES || POOL_BATCH_BYTES - b->text_len < POOL_LINE_MAX)
+		pool_queue_filling(p);
+	return VERIFY_OK;
+}
+
+/* One line of segment si, checked now or handed to the helpers. */
+static enum verify_status check_line(struct verifier *v, const struct segment_info *si,
+				     const char *line, size_t len, uint64_t line_no,
+				     bool first_in_segment)
+{
+	struct precheck pc;
+	enum verify_status st;
+
+	if (v->pool && len <= POOL_LINE_MAX)
+		return pool_add(v, si, line, len, line_no, first_in_segment);
+	st = pool_drain(v, si);
+	if (st)
+		return st;
+	precheck(line, len, &pc);
+	return check_entry(v, line, len, &pc, si->name, si, line_no, first_in_segment);
 }
 
 static enum verify_status check_segment(struct verifier *v, const struct segment_info *si,
@@ -313,8 +638,17 @@ static enum verify_status check_segment(struct verifier *v, const struct segment
 	while ((ret = segment_reader_next(rd, &line, &len)) == 1) {
 		enum verify_status st;
 
-		st = check_entry(v, line, len, si->name, si, segment_reader_line_no(rd), lines == 0);
+		st = check_line(v, si, line, len, segment_reader_line_no(rd), lines == 0);
 		lines++;
+		if (st) {
+			segment_reader_close(rd);
+			return st;
+		}
+	}
+	/* Every line read is checked before the segment's end is looked at. */
+	{
+		enum verify_status st = pool_drain(v, si);
+
 		if (st) {
 			segment_reader_close(rd);
 			return st;
@@ -322,8 +656,11 @@ static enum verify_status check_segment(struct verifier *v, const struct segment
 	}
 	v->r->bytes += segment_reader_bytes(rd);
 	if (ret == -EBADMSG || ret == -E2BIG) {
+		/* The line number is taken before the reader is freed. */
+		uint64_t bad_line = segment_reader_line_no(rd) + 1;
+
 		segment_reader_close(rd);
-		return fail(v, VERIFY_BROKEN, si->name, segment_reader_line_no(rd) + 1, NULL,
+		return fail(v, VERIFY_BROKEN, si->name, bad_line, NULL,
 			    ret == -EBADMSG ? "compressed segment is corrupt or truncated"
 					    : "line longer than the 16 MiB limit");
 	}
@@ -392,6 +729,8 @@ enum verify_status verify_trail(const char *dir, const struct verify_opts *o,
 	}
 	v.arena = jv_arena_new();
 	err = v.arena ? segment_list_read(v.dirfd, &l) : -ENOMEM;
+	if (!err)
+		v.pool = pool_new();
 	if (err) {
 		st = fail(&v, VERIFY_IO, dir, 0, NULL, "cannot list the trail: %s", strerror(-err));
 		goto out;
@@ -430,6 +769,7 @@ enum verify_status verify_trail(const char *dir, const struct verify_opts *o,
 		goto out;
 	}
 out:
+	pool_free(v.pool);
 	r->status = st;
 	segment_list_free(&l);
 	jv_arena_free(v.arena);

@@ -77,7 +77,9 @@ struct verify_result {
 	char warnings[VERIFY_MAX_WARNINGS][VERIFY_WARNING_LEN];
 };
 
-/* Verifies the trail in dir. Returns the status (also in r->status). */
+/* Verifies the trail in dir. Returns the status (also in r->status). Lines may be
+ * checked ahead on helper threads (one per further CPU the process may run on);
+ * on_entry is always called on the calling thread, in chain order. */
 enum verify_status verify_trail(const char *dir, const struct verify_opts *o,
 				struct verify_result *r);
 
