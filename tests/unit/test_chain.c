@@ -470,6 +470,30 @@ static void test_new_trail_needs_fresh_key(void **state)
 	assert_int_equal(chain_open(&c, &o, &st), -ESTALE);
 }
 
+/* True when some line of some segment of the trail contains text. */
+static bool trail_has(const char *trail, const char *text)
+{
+	struct segment_list l;
+	bool found = false;
+	size_t i;
+	int dirfd = open(trail, O_RDONLY | O_DIRECTORY);
+
+	assert_int_equal(segment_list_read(dirfd, &l), 0);
+	for (i = 0; i < l.n && !found; i++) {
+		struct segment_reader *rd;
+		const char *line;
+		size_t n;
+
+		assert_int_equal(segment_reader_open(dirfd, l.v[i].name, &rd), 0);
+		while (!found && segment_reader_next(rd, &line, &n) == 1)
+			found = memmem(line, n, text, strlen(text)) != NULL;
+		segment_reader_close(rd);
+	}
+	segment_list_free(&l);
+	close(dirfd);
+	return found;
+}
+
 /* A full disk: the writer keeps going, drops what it cannot write, and records
  * the gap (by kind) as soon as it can write again; the trail stays valid. */
 static void test_full_disk_records_gap(void **state)
@@ -518,6 +542,8 @@ static void test_full_disk_records_gap(void **state)
 	chain_close(c);
 
 	assert_verifies(f, &r);
+	/* The gap says why it happened. */
+	assert_true(trail_has(f->trail, "\"errno\": \"ENOSPC\", \"error\": \"No space left on device\""));
 	assert_int_equal(r.gaps, 1);
 	assert_int_equal(r.gap_entries, (uint64_t)fails);
 	assert_int_equal(r.entries + (uint64_t)fails, 400 + 1 + 2);

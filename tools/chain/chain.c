@@ -185,6 +185,15 @@ static void drop_buffer(struct chain *c)
 	c->npend = 0;
 }
 
+/* Enters (or stays in) the state where writes fail; the gap remembers why it
+ * began. */
+static void set_write_error(struct chain *c, int err)
+{
+	c->write_error = err;
+	if (!c->gap.error)
+		c->gap.error = err;
+}
+
 /* Writes the buffer. On failure keeps what reached the file, drops and counts
  * the rest, and remembers a torn tail. */
 static int write_buffer(struct chain *c)
@@ -246,7 +255,7 @@ static int write_buffer(struct chain *c)
 	c->next_seq = c->committed_seq;
 	memcpy(c->last_hash, c->committed_hash, DIGEST_HEX_LEN);
 	drop_buffer(c);
-	c->write_error = err;
+	set_write_error(c, err);
 	return err;
 }
 
@@ -306,7 +315,7 @@ int chain_flush(struct chain *c, bool sync)
 
 		now(&ts);
 		c->gap.first = c->gap.last = ts;
-		c->write_error = -errno;
+		set_write_error(c, -errno);
 		return c->write_error;
 	}
 	if (c->key_store_pending && !writer_key_store(c->keydirfd, &c->wk))
@@ -330,7 +339,7 @@ int chain_append(struct chain *c, const char *event, size_t len, const char *tag
 		record_gap_count(&c->gap, tag, &ts);
 		c->stats.entries_lost++;
 		if (!c->write_error)
-			c->write_error = err;
+			set_write_error(c, err);
 		return err;
 	}
 	if (c->out.len >= c->o.write_bytes)
