@@ -157,8 +157,11 @@ static __always_inline void record_put_kernel_str(struct scratch *s, int slot, c
 }
 
 /*
- * Sends the record. Wake-ups are batched: the consumer is woken only when at least
- * config.wakeup_bytes are pending, and otherwise finds the data on its next poll timeout.
+ * Sends the record. Wake-ups are batched: the consumer is woken when the pending data
+ * crosses config.wakeup_bytes, and otherwise finds the data on its next poll timeout.
+ * Only the record that crosses wakes it: once woken, the consumer drains everything,
+ * records that arrive meanwhile included, so waking it again for each record above the
+ * threshold only cost the producers (a fifth of an open storm's time went to it).
  */
 static __always_inline int record_submit(struct scratch *s)
 {
@@ -174,8 +177,12 @@ static __always_inline int record_submit(struct scratch *s)
 		return 0;
 	}
 	r->size = size;
-	if (cfg && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= cfg->wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
+	if (cfg) {
+		__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+		if (pending < cfg->wakeup_bytes && pending + size >= cfg->wakeup_bytes)
+			flags = BPF_RB_FORCE_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&events, r, size, flags)) {
 		loss_count(ST_LOSS_RINGBUF_FULL, type);
 		return 0;
