@@ -74,6 +74,8 @@ SKEL := $(OUTPUT)/sealtrail.skel.h
 
 .PHONY: all run test bench install uninstall clean deps test-deps format
 .DELETE_ON_ERROR:
+# Keep objects that only pattern rules name (test libraries): no rebuild on every run.
+.SECONDARY:
 
 all: $(OUTPUT)/sealtraild $(OUTPUT)/sealtrail
 
