@@ -17,6 +17,7 @@
 #include "cgroups.h"
 #include "json.h"
 #include "names.h"
+#include "numfmt.h"
 #include "proctable.h"
 #include "timefmt.h"
 
@@ -109,7 +110,15 @@ void decoder_time(const struct decoder *d, uint64_t ktime_ns, char out[32])
 
 void decoder_entity_id(const struct decoder *d, uint32_t pid, uint64_t start_ns, char out[64])
 {
-	snprintf(out, 64, "%.16s-%" PRIu64 "-%" PRIu32, d->o.boot_id, start_ns, pid);
+	/* "%.16s-%llu-%u", by hand: this runs for every record. */
+	size_t n = strnlen(d->o.boot_id, 16);
+
+	memcpy(out, d->o.boot_id, n);
+	out[n++] = '-';
+	n += fmt_u64(out + n, start_ns);
+	out[n++] = '-';
+	n += fmt_u64(out + n, pid);
+	out[n] = '\0';
 }
 
 /* ---- writing helpers ------------------------------------------------------------ */
@@ -143,20 +152,18 @@ static void put_str(struct jw *w, const char *key, const char *key_flags, const 
 
 static void put_u64_hex(struct jw *w, const char *key, uint64_t v)
 {
-	char t[24];
+	char t[2 + NUMFMT_MAX] = "0x";
 
-	snprintf(t, sizeof(t), "0x%" PRIx64, v);
 	jw_key(w, key);
-	jw_cstring(w, t);
+	jw_string(w, t, 2 + fmt_u64_base(t + 2, v, 16));
 }
 
 static void put_mode(struct jw *w, int64_t mode)
 {
-	char t[16];
+	char t[NUMFMT_MAX] = "0";
 
-	snprintf(t, sizeof(t), "0%" PRIo64, (uint64_t)mode & 07777);
 	jw_key(w, "mode");
-	jw_cstring(w, t);
+	jw_string(w, t, 1 + fmt_u64_base(t + 1, (uint64_t)mode & 07777, 8));
 }
 
 /* ---- sections, in key order --------------------------------------------------------- */

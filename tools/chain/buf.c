@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-char *buf_reserve(struct buf *b, size_t n)
+/* buf_reserve's slow path. */
+char *buf_grow(struct buf *b, size_t n)
 {
 	size_t cap;
 	char *d;

@@ -14,8 +14,16 @@ struct buf {
 	bool failed;
 };
 
-/* Makes room for n more bytes; returns a pointer to them or NULL (and sets failed). */
-char *buf_reserve(struct buf *b, size_t n);
+char *buf_grow(struct buf *b, size_t n);
+
+/* Makes room for n more bytes; returns a pointer to them or NULL (and sets failed).
+ * Inline because the writer calls it for every token and it rarely grows. */
+static inline char *buf_reserve(struct buf *b, size_t n)
+{
+	if (!b->failed && b->cap - b->len >= n)
+		return b->data + b->len;
+	return buf_grow(b, n);
+}
 void buf_free(struct buf *b);
 
 /* Appends printf-formatted text (never truncated; sets failed when out of memory). */

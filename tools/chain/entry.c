@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "json.h"
+#include "numfmt.h"
 
 void entry_sign(const struct digest_hmac_key *key, const char hash_hex[DIGEST_HEX_LEN],
 		char sig_hex[DIGEST_HEX_LEN])
@@ -14,21 +15,6 @@ void entry_sign(const struct digest_hmac_key *key, const char hash_hex[DIGEST_HE
 
 	digest_hmac(key, hash_hex, DIGEST_HEX_LEN, mac);
 	digest_hex(mac, DIGEST_LEN, sig_hex);
-}
-
-/* Decimal digits of v; snprintf costs more than the hashing of a short entry. */
-static size_t u64_to_dec(char *out, uint64_t v)
-{
-	char t[20];
-	size_t n = 0, i;
-
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = t[n - 1 - i];
-	return n;
 }
 
 /* The line is laid down in one reserved stretch of out, and the three runs of
@@ -52,7 +38,7 @@ int entry_write(struct buf *out, const struct entry_head *h, const char *event, 
 	p = line;
 	memcpy(p, "{\"epoch\": ", 10);
 	p += 10;
-	p += u64_to_dec(p, h->epoch);
+	p += fmt_u64(p, h->epoch);
 	memcpy(p, ", \"event\": ", 11);
 	p += 11;
 	memcpy(p, event, event_len);
@@ -72,7 +58,7 @@ int entry_write(struct buf *out, const struct entry_head *h, const char *event, 
 	p += DIGEST_HEX_LEN;
 	memcpy(p, "\", \"sequence\": ", 15);
 	p += 15;
-	p += u64_to_dec(p, h->sequence);
+	p += fmt_u64(p, h->sequence);
 	digest_sha256_update(&sha, run, (size_t)(p - run));
 
 	memcpy(p, ", \"signature\": \"", 16);

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include "numfmt.h"
 #include "utf8.h"
 
 static const char hexdigits[] = "0123456789abcdef";
@@ -189,24 +190,18 @@ void jw_key(struct jw *w, const char *key)
 
 void jw_int(struct jw *w, int64_t v)
 {
-	char t[24];
-	int n;
+	char t[NUMFMT_MAX];
 
-	if (!jw_before_value(w))
-		return;
-	n = snprintf(t, sizeof(t), "%" PRId64, v);
-	buf_append(w->out, t, (size_t)n);
+	if (jw_before_value(w))
+		buf_append(w->out, t, fmt_i64(t, v));
 }
 
 void jw_uint(struct jw *w, uint64_t v)
 {
-	char t[24];
-	int n;
+	char t[NUMFMT_MAX];
 
-	if (!jw_before_value(w))
-		return;
-	n = snprintf(t, sizeof(t), "%" PRIu64, v);
-	buf_append(w->out, t, (size_t)n);
+	if (jw_before_value(w))
+		buf_append(w->out, t, fmt_u64(t, v));
 }
 
 void jw_bool(struct jw *w, bool v)

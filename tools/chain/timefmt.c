@@ -4,18 +4,46 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "numfmt.h"
+
+/* Year, month, day of a count of days since 1970-01-01 (H. Hinnant's
+ * civil_from_days): gmtime_r() and a format string per entry cost more than the
+ * entry's hashing. */
+static void civil_from_days(long long z, int *y, int *m, int *d)
+{
+	long long era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
 
 void time_format_iso(const struct timespec *ts, char out[TIME_ISO_LEN + 1])
 {
-	char tmp[64];
-	struct tm tm;
+	long long days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400;
+	int year, mon, day;
 
-	gmtime_r(&ts->tv_sec, &tm);
-	snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (long)(ts->tv_nsec / 1000));
-	memcpy(out, tmp, TIME_ISO_LEN);
-	out[TIME_ISO_LEN] = '\0';
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_from_days(days, &year, &mon, &day);
+	if (year < 0 || year > 9999)
+		year = year < 0 ? 0 : 9999;	/* four digits, whatever the clock says */
+	memcpy(out, "0000-00-00T00:00:00.000000Z", TIME_ISO_LEN + 1);
+	fmt_u32_padded(out, (uint32_t)year, 4);
+	fmt_u32_padded(out + 5, (uint32_t)mon, 2);
+	fmt_u32_padded(out + 8, (uint32_t)day, 2);
+	fmt_u32_padded(out + 11, (uint32_t)(secs / 3600), 2);
+	fmt_u32_padded(out + 14, (uint32_t)(secs / 60 % 60), 2);
+	fmt_u32_padded(out + 17, (uint32_t)(secs % 60), 2);
+	fmt_u32_padded(out + 20, (uint32_t)(ts->tv_nsec / 1000), 6);
 }
 
 static int digits(const char *s, int n)
