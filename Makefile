@@ -119,12 +119,21 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)/.deps-build
 		gzip -dc bpf/vmlinux/vmlinux_$(ARCH).h.gz > $@.tmp; \
 	fi && mv $@.tmp $@
 
-$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h
-	$(call msg,BPF,$@)
+# The bpf/*.bpf.c modules are compiled as one unit, which includes them all: libbpf
+# 1.1's static linker (Debian 12's) cannot link an extern kfunc declared by two objects
+# ("failed to resolve size of underlying type"), and every module reads kernel objects
+# through one (bpf_rdonly_cast, bpf/kread.bpf.h). Generated, so no module is forgotten.
+$(OUTPUT)/bpf/sealtrail_unit.bpf.c: $(BPF_SRCS) Makefile
+	$(call msg,GEN,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)printf '#include "%s"\n' $(notdir $(BPF_SRCS)) > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/sealtrail.bpf.o: $(patsubst bpf/%.c,$(OUTPUT)/bpf/%.o,$(BPF_SRCS))
+$(OUTPUT)/bpf/sealtrail_unit.bpf.o: $(OUTPUT)/bpf/sealtrail_unit.bpf.c $(BPF_SRCS) $(BPF_HDRS) \
+				    $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -iquote bpf -c $< -o $@
+
+$(OUTPUT)/sealtrail.bpf.o: $(OUTPUT)/bpf/sealtrail_unit.bpf.o
 	$(call msg,LINK,$@)
 	$(Q)$(BPFTOOL) gen object $@ $^
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <asm/unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "capture.h"
 #include "pin.h"
@@ -175,6 +176,7 @@ struct capture {
 	size_t nprogs;
 	int ncpus;
 	int lock_fd;		/* the pin directory, locked while open; -1 without pin_dir */
+	bool probe_reads_only;	/* capture_opts.probe_reads_only */
 	int delivered;		/* records handed over by the current capture_poll() */
 	int stop;		/* the callback's non-zero return, ending a poll */
 	uint64_t invalid;	/* samples that failed validation */
@@ -484,12 +486,27 @@ static int capture_read_config(struct capture *c, struct st_config *cfg)
 	return 0;
 }
 
+/* Whether the running kernel has kfunc `name` (bpf/kread.bpf.h uses bpf_rdonly_cast when
+ * it does). Any doubt reads as no: the programs then use the slower helper. */
+static bool kernel_has_kfunc(const char *name)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!vmlinux)
+		return false;
+	found = btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return found;
+}
+
 /* A fresh load: sizes, load, dispatch tables and configuration, all before anything is
  * attached, so that self-exclusion holds from the first event. */
 static int capture_load(struct capture *c, uint32_t ring, const struct st_config *cfg)
 {
 	int err;
 
+	c->skel->rodata->kread_direct = !c->probe_reads_only && kernel_has_kfunc("bpf_rdonly_cast");
 	err = bpf_map__set_max_entries(c->skel->maps.scratch, c->ncpus);
 	if (!err)
 		err = bpf_map__set_max_entries(c->skel->maps.events, ring);
@@ -582,6 +599,7 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	if (err)
 		goto fail;
 
+	c->probe_reads_only = opts->probe_reads_only;
 	cfg.agent_pid = opts->agent_pid ? opts->agent_pid : (uint32_t)getpid();
 	cfg.wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes :
 			   (ring / 8 < WAKEUP_MAX ? ring / 8 : WAKEUP_MAX);

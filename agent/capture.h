@@ -46,6 +46,10 @@ struct capture_opts {
 					 * a previous run (pinning new ones otherwise), so
 					 * an agent restart loses no events. See
 					 * capture_open() and capture_unpin(). */
+	bool probe_reads_only;		/* read files, dentries and mounts with the
+					 * probe-read helper even where the kernel has
+					 * bpf_rdonly_cast (>= 6.2): the path older
+					 * kernels take, for tests (bpf/kread.bpf.h) */
 };
 
 /* Describes one program: attached (for a syscall handler: in its dispatch table), or why

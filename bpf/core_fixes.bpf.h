@@ -4,7 +4,10 @@
  *
  * The floor is set by helpers, not layouts: bpf_get_current_task_btf (5.11) is the newest
  * helper used. Differences older than that are still handled here when they cost nothing.
- * The syscall ABI's differences between architectures are in syscall.bpf.h. */
+ * The syscall ABI's differences between architectures are in syscall.bpf.h, and the
+ * kfunc that makes untyped pointers readable with plain loads in kread.bpf.h. The task
+ * accessors here take typed pointers (the current task, a tracepoint's task, what is
+ * loaded from them): plain loads, CO-RE relocated like any other. */
 #ifndef SEALTRAIL_CORE_FIXES_BPF_H
 #define SEALTRAIL_CORE_FIXES_BPF_H
 
@@ -16,8 +19,8 @@ struct task_struct___pre_5_5 {
 static __always_inline __u64 task_start_boottime(struct task_struct *task)
 {
 	if (bpf_core_field_exists(task->start_boottime))
-		return BPF_CORE_READ(task, start_boottime);
-	return BPF_CORE_READ((struct task_struct___pre_5_5 *)task, real_start_time);
+		return task->start_boottime;
+	return ((struct task_struct___pre_5_5 *)task)->real_start_time;
 }
 
 /* 6.3, "capability: just use a 'u64' instead of a 'u32[2]' array": kernel_cap_t became
@@ -56,14 +59,14 @@ static __always_inline void cred_caps(const struct cred *cred, __u64 *effective,
 static __always_inline __u32 task_loginuid(struct task_struct *task)
 {
 	if (bpf_core_field_exists(task->loginuid))
-		return BPF_CORE_READ(task, loginuid.val);
+		return task->loginuid.val;
 	return (__u32)-1;
 }
 
 static __always_inline __u32 task_sessionid(struct task_struct *task)
 {
 	if (bpf_core_field_exists(task->sessionid))
-		return BPF_CORE_READ(task, sessionid);
+		return task->sessionid;
 	return (__u32)-1;
 }
 

@@ -5,6 +5,7 @@
 #define SEALTRAIL_FILE_FILTER_BPF_H
 
 #include "record.bpf.h"
+#include "kread.bpf.h"
 
 /* A path that is not complete and absolute never matches a rule: it cannot be told to be
  * under an ignored prefix, so it is kept. */
@@ -42,27 +43,31 @@ static __always_inline bool sensitive_match(struct scratch *s, struct dentry *de
 	struct st_inode_key key = {};
 	struct st_sensitive_dir *dir;
 	struct dentry *parent;
+	const unsigned char *name;
+	struct super_block *sb;
 	struct inode *inode;
-	struct qstr name;
-	__u32 i, j, l, n;
+	__u32 i, j, l, n, len;
 	bool match;
 
 	if (!dentry)
 		return false;
-	parent = BPF_CORE_READ(dentry, d_parent);
-	inode = BPF_CORE_READ(parent, d_inode);
+	parent = KREAD(struct dentry, dentry, d_parent);
+	inode = KREAD(struct dentry, parent, d_inode);
 	if (!inode)
 		return false;
-	key.dev = BPF_CORE_READ(inode, i_sb, s_dev);
-	key.ino = BPF_CORE_READ(inode, i_ino);
+	sb = KREAD(struct inode, inode, i_sb);
+	key.dev = KREAD(struct super_block, sb, s_dev);
+	key.ino = KREAD(struct inode, inode, i_ino);
 	dir = bpf_map_lookup_elem(&sensitive_dirs, &key);
 	if (!dir)
 		return false;
-	bpf_core_read(&name, sizeof(name), &dentry->d_name);
+	len = KREAD(struct dentry, dentry, d_name.len);
+	name = KREAD(struct dentry, dentry, d_name.name);
 	/* The first bytes of the name: no prefix is longer. */
-	n = name.len < ST_SENSITIVE_NAME_MAX ? name.len : ST_SENSITIVE_NAME_MAX;
+	n = len < ST_SENSITIVE_NAME_MAX ? len : ST_SENSITIVE_NAME_MAX;
+	barrier_var(n);	/* or clang masks a copy and passes len */
 	n &= 2 * ST_SENSITIVE_NAME_MAX - 1;	/* no-op, for the verifier */
-	bpf_probe_read_kernel(s->dname, n, name.name);
+	bpf_probe_read_kernel(s->dname, n, name);
 
 	for (i = 0; i < ST_SENSITIVE_NAMES; i++) {
 		if (i >= dir->count)
@@ -70,7 +75,7 @@ static __always_inline bool sensitive_match(struct scratch *s, struct dentry *de
 		l = dir->len[i];
 		if (l == 0)
 			return true;	/* any name in this directory */
-		if (l > ST_SENSITIVE_NAME_MAX || l > name.len)
+		if (l > ST_SENSITIVE_NAME_MAX || l > len)
 			continue;
 		match = true;
 		for (j = 0; j < ST_SENSITIVE_NAME_MAX; j++) {

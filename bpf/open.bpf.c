@@ -112,14 +112,14 @@ static __always_inline int open_exit_read(struct scratch *s, struct pt_regs *reg
 
 	if (!file)
 		return 0;
-	fmode = BPF_CORE_READ(file, f_mode);
+	fmode = KREAD(struct file, file, f_mode);
 	if (fmode & FMODE_WRITE_) {	/* a write open whose enter is missing */
 		inflight_missed(ST_OPEN);
 		return 0;
 	}
 	if (fmode & FMODE_PATH_)
 		return 0;
-	if (!sensitive_match(s, BPF_CORE_READ(file, f_path.dentry)))
+	if (!sensitive_match(s, KREAD(struct file, file, f_path.dentry)))
 		return 0;
 	if (task_ignored(task))
 		return 0;
@@ -175,7 +175,7 @@ static __always_inline int open_exit(struct pt_regs *regs, long ret, __u16 sys)
 		file = fd_file(task, ret);
 	if (file) {
 		path_of_file(s, file, task_ns_root(task), ST_STR_NO_BASE);
-		if (sensitive_match(s, BPF_CORE_READ(file, f_path.dentry)))
+		if (sensitive_match(s, KREAD(struct file, file, f_path.dentry)))
 			r->flags |= ST_F_SENSITIVE;
 	} else {
 		path_join(s, task, dirfd, name, false);

@@ -139,8 +139,9 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(tp_btf__sched_process_exec, struct task_struct *task, pid_t old_pid,
 	     struct linux_binprm *bprm)
 {
-	__u32 tid = old_pid;
-	struct inflight *e = bpf_map_lookup_elem(&inflight, &tid);
+	/* The storage is the thread's own: it followed the thread through exec even when
+	 * the thread took the leader's tid. */
+	struct inflight *e = inflight_peek();
 	struct mount *ns_root = task_ns_root(task);
 	struct file *file = bprm->file;
 	struct st_record *r;
@@ -173,9 +174,8 @@ int BPF_PROG(tp_btf__sched_process_exec, struct task_struct *task, pid_t old_pid
 	record_put_kernel_str(s, ST_S_FILENAME, bprm->filename, ST_PATH_MAX, ST_STR_RAW);
 	record_submit(s);
 out:
-	/* The thread that called exec may have had another tid (it takes the leader's). */
 	if (e)
-		bpf_map_delete_elem(&inflight, &tid);
+		inflight_drop();
 	return 0;
 }
 
@@ -207,9 +207,7 @@ static __always_inline int exec_failed(long ret, __u16 sys)
 
 	if (ret >= 0 || exec_failure_quiet(ret)) {
 		/* Success is reported by sched_process_exec; a quiet failure not at all. */
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-		bpf_map_delete_elem(&inflight, &tid);
+		inflight_drop();
 		return 0;
 	}
 	s = scratch_get(ST_EXEC);
@@ -245,12 +243,11 @@ SYS_EXIT(execveat) { return exec_failed(ret, ST_SYS_EXECVEAT); }
  * A new process. Thread creation (CLONE_THREAD) is not reported: it is frequent, changes
  * no identity, and every record names its thread in task.tid anyway. Kernel threads are
  * not reported either. The parent's clone enter, when there is one, gives the syscall and
- * the time of the call; its exit deletes the entry.
+ * the time of the call; its exit forgets the entry.
  */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(tp_btf__sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *e;
 	struct st_record *r;
 	struct scratch *s;
@@ -262,7 +259,7 @@ int BPF_PROG(tp_btf__sched_process_fork, struct task_struct *parent, struct task
 	s = scratch_get(ST_FORK);
 	if (!s)
 		return 0;
-	e = bpf_map_lookup_elem(&inflight, &tid);
+	e = inflight_peek();
 	if (e)
 		__builtin_memcpy(&s->in, e, sizeof(s->in));
 	else
@@ -283,10 +280,8 @@ static __always_inline int fork_exit(long ret, __u16 sys)
 	struct scratch *s;
 
 	if (ret >= 0) {
-		__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
 		if (ret > 0)
-			bpf_map_delete_elem(&inflight, &tid);
+			inflight_drop();
 		return 0;
 	}
 	s = scratch_get(ST_FORK);
@@ -313,20 +308,19 @@ SYS_EXIT(vfork) { return fork_exit(ret, ST_SYS_VFORK); }
 /* ---- exit ------------------------------------------------------------------------ */
 
 /*
- * Every thread exit drops the thread's inflight entry (a thread killed inside a syscall
- * never reaches sys_exit). The record is for the process: only when the last thread dies,
+ * A thread's inflight entry goes with the thread (task storage), also when it was killed
+ * inside a syscall and never reached sys_exit. The record is for the process: only when
+ * the last thread dies,
  * which signal->live == 0 says on every kernel, with or without the tracepoint's newer
  * group_dead argument.
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(tp_btf__sched_process_exit, struct task_struct *task)
 {
-	__u32 tid = task->pid;
 	struct st_record *r;
 	struct scratch *s;
 	__u32 code;
 
-	bpf_map_delete_elem(&inflight, &tid);
 	if ((task->flags & PF_KTHREAD) || BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	if (task_ignored(task))

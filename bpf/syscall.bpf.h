@@ -1,8 +1,8 @@
 /* syscall: the per-syscall handlers and what they share. Two dispatchers on the raw
  * syscall tracepoints (dispatch.bpf.c) tail-call a handler per syscall number; the enter
- * handler saves the raw arguments and the time of the call in `inflight` (keyed by tid),
- * the exit handler takes them back, builds the record with the result and deletes the
- * entry. Every difference between architectures' syscall ABIs is in the first section. */
+ * handler saves the raw arguments and the time of the call in `inflight` (the thread's
+ * own storage), the exit handler takes them back and builds the record with the result.
+ * Every difference between architectures' syscall ABIs is in the first section. */
 #ifndef SEALTRAIL_SYSCALL_BPF_H
 #define SEALTRAIL_SYSCALL_BPF_H
 
@@ -34,8 +34,23 @@ static __always_inline bool syscall_compat(void)
 	return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT_;
 }
 
-/* libbpf 1.1 stops at PARM5. */
-#define PT_REGS_PARM6_CORE_SYSCALL_(x) BPF_CORE_READ(x, r9)
+/*
+ * Argument n (0-based, a constant) of the current call, from the caller's saved user
+ * registers in the syscall ABI's order (r10, not rcx, holds the fourth): at sys_enter and,
+ * unchanged but for the return register, at sys_exit (the exits of calls that filter on
+ * arguments reread them to tell "filtered" from "lost"). Plain loads, as above.
+ */
+static __always_inline __u64 sys_arg(struct pt_regs *regs, int n)
+{
+	switch (n) {
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	default: return regs->r9;
+	}
+}
 
 #elif defined(bpf_target_arm64)
 
@@ -52,28 +67,16 @@ static __always_inline bool syscall_compat(void)
 	return bpf_get_current_task_btf()->thread_info.flags & (1UL << TIF_32BIT_);
 }
 
-#define PT_REGS_PARM6_CORE_SYSCALL_(x) BPF_CORE_READ(x, regs[5])
+/* The first argument's register is also the return value's: the entry value is kept in
+ * orig_x0. */
+static __always_inline __u64 sys_arg(struct pt_regs *regs, int n)
+{
+	return n == 0 ? regs->orig_x0 : regs->regs[n & 7];
+}
 
 #else
 #error "sealtrail dispatches syscalls on x86 and arm64 only: add the architecture here"
 #endif
-
-/*
- * Argument n (0-based, a constant) of the current call, from the caller's saved user
- * registers: at sys_enter and, unchanged but for the return register, at sys_exit (the
- * exits of calls that filter on arguments reread them to tell "filtered" from "lost").
- */
-static __always_inline __u64 sys_arg(struct pt_regs *regs, int n)
-{
-	switch (n) {
-	case 0: return PT_REGS_PARM1_CORE_SYSCALL(regs);
-	case 1: return PT_REGS_PARM2_CORE_SYSCALL(regs);
-	case 2: return PT_REGS_PARM3_CORE_SYSCALL(regs);
-	case 3: return PT_REGS_PARM4_CORE_SYSCALL(regs);
-	case 4: return PT_REGS_PARM5_CORE_SYSCALL(regs);
-	default: return PT_REGS_PARM6_CORE_SYSCALL_(regs);
-	}
-}
 
 /* ---- handlers ------------------------------------------------------------------------ */
 
@@ -124,10 +127,16 @@ static __always_inline bool inflight_begin(struct inflight *e, struct pt_regs *r
 
 static __always_inline void inflight_store(struct inflight *e)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct inflight *slot;
 
-	if (bpf_map_update_elem(&inflight, &tid, e, BPF_ANY))
+	/* Creating the slot (a thread's first traced call) allocates: only that can fail. */
+	slot = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!slot) {
 		loss_count(ST_LOSS_INFLIGHT_FULL, e->type);
+		return;
+	}
+	__builtin_memcpy(slot, e, sizeof(*slot));
 }
 
 /* The common enter: filter, save, count a full map. */
@@ -142,21 +151,39 @@ static __always_inline int inflight_save(struct pt_regs *regs, int nargs, __u16 
 }
 
 /*
- * Takes this thread's saved enter into s->in and deletes it (it is copied first: a deleted
- * element can be reused at once). NULL when there is none, or when it belongs to another
- * syscall (a tracer rewrote the call): the caller then decides whether that was a loss.
+ * Takes this thread's saved enter into s->in and marks the slot empty (syscall 0: no
+ * syscall has that enum value), so that a later exit without an enter finds nothing. NULL
+ * when there is none, or when it belongs to another syscall (a tracer rewrote the call):
+ * the caller then decides whether that was a loss.
  */
 static __always_inline struct inflight *inflight_take(struct scratch *s, __u16 syscall)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct inflight *e;
 
-	e = bpf_map_lookup_elem(&inflight, &tid);
-	if (!e)
+	e = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	if (!e || !e->syscall)
 		return NULL;
 	__builtin_memcpy(&s->in, e, sizeof(s->in));
-	bpf_map_delete_elem(&inflight, &tid);
+	e->syscall = 0;
 	return s->in.syscall == syscall ? &s->in : NULL;
+}
+
+/* This thread's saved enter, left in place for its sys_exit (NULL: none). For the
+ * scheduler tracepoints (fork, exec) that run inside the call. */
+static __always_inline struct inflight *inflight_peek(void)
+{
+	struct inflight *e = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+
+	return e && e->syscall ? e : NULL;
+}
+
+/* Forgets this thread's saved enter: its call is reported elsewhere, or not at all. */
+static __always_inline void inflight_drop(void)
+{
+	struct inflight *e = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+
+	if (e)
+		e->syscall = 0;
 }
 
 /* An exit without its enter: lost, unless the enter was filtered out on purpose. Between

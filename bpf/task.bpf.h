@@ -70,7 +70,7 @@ static __always_inline void task_context(struct st_task *t, struct task_struct *
 	t->auid = task_loginuid(task);
 	t->sessionid = task_sessionid(task);
 	/* nsproxy is NULL once an exiting task has left its namespaces: mntns reads 0. */
-	t->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	t->mntns = task->nsproxy->mnt_ns->ns.inum;
 	bpf_get_current_comm(t->comm, sizeof(t->comm));
 }
 

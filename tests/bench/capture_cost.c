@@ -13,7 +13,9 @@
  *      $(find build/obj/agent -name '*.o' ! -name main.o) build/libchain.a \
  *      -lbpf -lelf -lz -lcjson -lcrypto -lpthread
  *
- * usage: capture_cost [-n ROUNDS] [-d DIR] [open | syscalls | verifier]...  (default: all)
+ * usage: capture_cost [-n ROUNDS] [-d DIR] [-p] [open | syscalls | verifier]...  (default: all)
+ * -p: read kernel objects through the probe-read helper, as on kernels before 6.2
+ * (capture_opts.probe_reads_only).
  * DIR (default /var/tmp) holds the file the write opens create. Numbers are medians of
  * ROUNDS (default 5) runs; per-call costs are for one call in a tight loop in a child
  * process (not the agent pid, so its calls are traced like anyone's). */
@@ -65,9 +67,11 @@ static int count_record(void *ctx, const struct st_record *rec, size_t size)
 	return 0;
 }
 
+static bool probe_reads_only;
+
 static int open_capture(struct capture **c)
 {
-	struct capture_opts o = { .on_record = count_record };
+	struct capture_opts o = { .on_record = count_record, .probe_reads_only = probe_reads_only };
 	int err = capture_open(c, &o);
 
 	if (err)
@@ -356,7 +360,7 @@ int main(int argc, char **argv)
 	const char *dir = "/var/tmp";
 	int rounds = 5, opt, i, err = 0;
 
-	while ((opt = getopt(argc, argv, "n:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:p")) != -1) {
 		switch (opt) {
 		case 'n':
 			rounds = atoi(optarg);
@@ -364,8 +368,11 @@ int main(int argc, char **argv)
 		case 'd':
 			dir = optarg;
 			break;
+		case 'p':
+			probe_reads_only = true;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n ROUNDS] [-d DIR] [open|syscalls|verifier]...\n",
+			fprintf(stderr, "usage: %s [-n ROUNDS] [-d DIR] [-p] [open|syscalls|verifier]...\n",
 				argv[0]);
 			return 2;
 		}
