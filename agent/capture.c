@@ -543,12 +543,14 @@ static int capture_open_pinned(struct capture *c, const char *dir, uint32_t ring
 	pin_marker_init(&m, obj, len, ring);
 	if (!capture_reuse(c, dir, &m)) {
 		/* Whoever ran last is gone: exclude this process now, keep the path rule count
-		 * until capture_set_filters() replaces the lists. */
+		 * and which task filters are set until capture_set_filters() replaces the
+		 * lists. */
 		struct st_config now;
 
 		err = capture_read_config(c, &now);
 		if (!err) {
 			cfg->npath_rules = now.npath_rules;
+			cfg->flags |= now.flags & ST_CFG_TASK_FILTERS;
 			err = capture_write_config(c, cfg);
 		}
 		return err;
@@ -748,8 +750,15 @@ int capture_set_filters(struct capture *c, const struct capture_filters *f)
 		err = capture_read_config(c, &cfg);
 	if (!err) {
 		cfg.npath_rules = f->n_watch_paths + f->n_ignore_paths;
-		cfg.flags = f->quiet_exec_enoent ? cfg.flags | ST_CFG_QUIET_EXEC_ENOENT
-						 : cfg.flags & ~(__u32)ST_CFG_QUIET_EXEC_ENOENT;
+		cfg.flags &= ~(__u32)(ST_CFG_QUIET_EXEC_ENOENT | ST_CFG_TASK_FILTERS);
+		if (f->quiet_exec_enoent)
+			cfg.flags |= ST_CFG_QUIET_EXEC_ENOENT;
+		if (f->n_ignore_uids)
+			cfg.flags |= ST_CFG_IGNORE_UIDS;
+		if (f->n_ignore_cgroups)
+			cfg.flags |= ST_CFG_IGNORE_CGROUPS;
+		if (f->n_ignore_comms)
+			cfg.flags |= ST_CFG_IGNORE_COMMS;
 		err = capture_write_config(c, &cfg);
 	}
 out:

@@ -157,11 +157,15 @@ static __always_inline void record_put_kernel_str(struct scratch *s, int slot, c
 }
 
 /*
- * Sends the record. Wake-ups are batched: the consumer is woken when the pending data
- * crosses config.wakeup_bytes, and otherwise finds the data on its next poll timeout.
- * Only the record that crosses wakes it: once woken, the consumer drains everything,
- * records that arrive meanwhile included, so waking it again for each record above the
- * threshold only cost the producers (a fifth of an open storm's time went to it).
+ * Sends the record. Wake-ups are batched: the consumer is woken each time the producers
+ * have written another config.wakeup_bytes, and otherwise finds the data on its next poll
+ * timeout. Only the record that crosses a multiple wakes it: once woken, the consumer
+ * drains everything, records that arrive meanwhile included, so waking it for every
+ * record only cost the producers (a fifth of an open storm's time went to it).
+ *
+ * The producer position, not the pending data: pending is producer minus consumer, and
+ * the consumer position lives on a cache line the consumer's CPU keeps writing, so
+ * reading it cost every record a cache miss (1.6% of an open storm).
  */
 static __always_inline int record_submit(struct scratch *s)
 {
@@ -177,10 +181,10 @@ static __always_inline int record_submit(struct scratch *s)
 		return 0;
 	}
 	r->size = size;
-	if (cfg) {
-		__u64 pending = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (cfg && cfg->wakeup_bytes) {
+		__u64 prod = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
 
-		if (pending < cfg->wakeup_bytes && pending + size >= cfg->wakeup_bytes)
+		if (prod / cfg->wakeup_bytes != (prod + size) / cfg->wakeup_bytes)
 			flags = BPF_RB_FORCE_WAKEUP;
 	}
 	if (bpf_ringbuf_output(&events, r, size, flags)) {

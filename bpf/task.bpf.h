@@ -12,13 +12,6 @@ static __always_inline struct st_config *config_get(void)
 	return bpf_map_lookup_elem(&config_map, &zero);
 }
 
-static __always_inline bool task_is_agent(struct task_struct *task)
-{
-	struct st_config *cfg = config_get();
-
-	return cfg && cfg->agent_pid && task->tgid == cfg->agent_pid;
-}
-
 /*
  * True when the current task's activity must not become events. Called at sys_enter, and
  * again at sys_exit when no enter was saved, to tell "filtered" from "lost".
@@ -29,18 +22,27 @@ static __always_inline bool task_is_agent(struct task_struct *task)
  */
 static __always_inline bool task_ignored(struct task_struct *task)
 {
+	struct st_config *cfg = config_get();
 	char comm[ST_COMM_LEN];
 	__u64 cgroup;
 	__u32 uid;
 
-	if (task_is_agent(task))
+	if (!cfg)
+		return false;
+	if (cfg->agent_pid && task->tgid == cfg->agent_pid)
 		return true;
-	uid = task->cred->uid.val;
-	if (bpf_map_lookup_elem(&ignore_uids, &uid))
-		return true;
-	cgroup = bpf_get_current_cgroup_id();
-	if (bpf_map_lookup_elem(&ignore_cgroups, &cgroup))
-		return true;
+	if (cfg->flags & ST_CFG_IGNORE_UIDS) {
+		uid = task->cred->uid.val;
+		if (bpf_map_lookup_elem(&ignore_uids, &uid))
+			return true;
+	}
+	if (cfg->flags & ST_CFG_IGNORE_CGROUPS) {
+		cgroup = bpf_get_current_cgroup_id();
+		if (bpf_map_lookup_elem(&ignore_cgroups, &cgroup))
+			return true;
+	}
+	if (!(cfg->flags & ST_CFG_IGNORE_COMMS))
+		return false;
 	/* bpf_get_current_comm() pads with NULs, as the map keys are. */
 	bpf_get_current_comm(comm, sizeof(comm));
 	return bpf_map_lookup_elem(&ignore_comms, comm) != NULL;

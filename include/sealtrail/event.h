@@ -215,7 +215,13 @@ enum st_config_flag {
 	/* Drop execs that fail with ENOENT or ENOTDIR: a shell searching PATH makes
 	 * several for every command it runs, and they say nothing a responder needs. */
 	ST_CFG_QUIET_EXEC_ENOENT = 1 << 0,
+	/* Which task filter maps hold entries; the others are not looked up. Every traced
+	 * call checks the task filters, and by default all three lists are empty. */
+	ST_CFG_IGNORE_UIDS = 1 << 1,
+	ST_CFG_IGNORE_CGROUPS = 1 << 2,
+	ST_CFG_IGNORE_COMMS = 1 << 3,
 };
+#define ST_CFG_TASK_FILTERS (ST_CFG_IGNORE_UIDS | ST_CFG_IGNORE_CGROUPS | ST_CFG_IGNORE_COMMS)
 
 #define ST_PREFIX_MAX     128	/* bytes of a path-rule prefix */
 #define ST_PATH_RULES_MAX 32	/* prefixes per list */

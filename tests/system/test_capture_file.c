@@ -7,6 +7,9 @@
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/xattr.h>
 #include "capture_harness.h"
 
@@ -730,6 +733,77 @@ static void test_ignore_comms_uids(void **state)
 	assert_int_equal(chmod(H.dir, 0755), 0);
 }
 
+/* A cgroup2 directory to run a child in: under the unified hierarchy, wherever it is
+ * mounted. Its inode number is the id bpf_get_current_cgroup_id() returns. */
+static bool make_cgroup(char *dir, size_t len, uint64_t *id)
+{
+	static const char *const roots[] = { "/sys/fs/cgroup/unified", "/sys/fs/cgroup" };
+	struct statfs sfs;
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		if (statfs(roots[i], &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC)
+			continue;
+		snprintf(dir, len, "%s/sealtrail-test.%d", roots[i], (int)getpid());
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return false;
+		if (stat(dir, &st))
+			return false;
+		*id = st.st_ino;
+		return true;
+	}
+	return false;
+}
+
+static char cgroup_dir[PATH_MAX];
+
+static void file_child(void *arg)
+{
+	make_file(tpath(arg));
+}
+
+static void cgroup_child(void *arg)
+{
+	char procs[PATH_MAX + 16];
+	FILE *f;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup_dir);
+	f = fopen(procs, "w");
+	if (!f || fprintf(f, "0\n") < 0 || fclose(f))
+		_exit(90);
+	make_file(tpath(arg));
+}
+
+static void test_ignore_cgroups(void **state)
+{
+	uint64_t id;
+	struct capture_filters f = { .ignore_cgroups = &id, .n_ignore_cgroups = 1 };
+	pid_t quiet, loud;
+
+	(void)state;
+	if (!make_cgroup(cgroup_dir, sizeof(cgroup_dir), &id)) {
+		print_message("# no writable cgroup2 hierarchy: %s\n", strerror(errno));
+		skip();
+	}
+	assert_int_equal(capture_set_filters(H.cap, &f), 0);
+	quiet = run_child(cgroup_child, "in-cgroup");
+	loud = run_child(file_child, "outside");
+	assert_non_null(await_record(ST_OPEN, loud, path_is, tpath("outside")));
+	await_marker("cgroup-marker");
+	/* Its write to cgroup.procs came before the move: recorded. Nothing after it. */
+	assert_int_equal(count_records(ST_OPEN, quiet, NULL, NULL), 1);
+	assert_int_equal(count_records(ST_OPEN, quiet, path_is, tpath("in-cgroup")), 0);
+	assert_int_equal(count_records(ST_EXIT, quiet, NULL, NULL), 0);
+
+	/* Without the filter, the same child is seen. */
+	harness_reset();
+	test_setup(NULL);
+	quiet = run_child(cgroup_child, "in-cgroup2");
+	assert_non_null(await_record(ST_OPEN, quiet, path_is, tpath("in-cgroup2")));
+	assert_int_equal(rmdir(cgroup_dir), 0);
+}
+
 /* Bad lists are refused and change nothing. */
 static void test_filters_invalid(void **state)
 {
@@ -756,6 +830,7 @@ int main(void)
 		cmocka_unit_test_setup(test_chattr, test_setup),
 		cmocka_unit_test_setup(test_path_rules, test_setup),
 		cmocka_unit_test_setup(test_ignore_comms_uids, test_setup),
+		cmocka_unit_test_setup(test_ignore_cgroups, test_setup),
 		cmocka_unit_test_setup(test_filters_invalid, test_setup),
 	};
 
