@@ -49,6 +49,7 @@ struct chain {
 	int fd;
 	char seg_name[SEGMENT_NAME_MAX];
 	uint64_t seg_bytes;
+	uint64_t seg_kicked;		/* writeback started up to here (start_writeback) */
 	bool seg_fresh;			/* nothing written yet: not yet append-only */
 	bool seg_torn;			/* holds bytes after its last complete line */
 	struct record_torn torn;	/* what the next recovery entry reports */
@@ -98,6 +99,7 @@ static int open_segment(struct chain *c, uint64_t first_seq)
 	}
 	c->fd = fd;
 	c->seg_bytes = (uint64_t)st.st_size;
+	c->seg_kicked = c->seg_bytes;
 	c->seg_fresh = st.st_size == 0;
 	c->seg_torn = false;
 	return 0;
@@ -194,6 +196,24 @@ static void set_write_error(struct chain *c, int err)
 		c->gap.error = err;
 }
 
+/*
+ * Starts the disk writing each WRITEBACK_CHUNK of the segment as soon as it is in the page
+ * cache, without waiting for it. The disk then works while the next entries are formatted,
+ * and an fdatasync (every seal, rotation and exit) finds little left to write: it used to
+ * find everything since the last one and wait for all of it (0.2 s for 200k entries, half
+ * the time of a bulk append). A failure here is harmless: fdatasync reports what matters.
+ */
+#define WRITEBACK_CHUNK (8u << 20)
+
+static void start_writeback(struct chain *c)
+{
+	if (c->seg_bytes - c->seg_kicked < WRITEBACK_CHUNK)
+		return;
+	sync_file_range(c->fd, (off64_t)c->seg_kicked, (off64_t)(c->seg_bytes - c->seg_kicked),
+			SYNC_FILE_RANGE_WRITE);
+	c->seg_kicked = c->seg_bytes;
+}
+
 /* Writes the buffer. On failure keeps what reached the file, drops and counts
  * the rest, and remembers a torn tail. */
 static int write_buffer(struct chain *c)
@@ -219,6 +239,7 @@ static int write_buffer(struct chain *c)
 			segment_set_flags(c->fd, FS_APPEND_FL, 0);
 		}
 		drop_buffer(c);
+		start_writeback(c);
 		return 0;
 	}
 
@@ -235,7 +256,7 @@ static int write_buffer(struct chain *c)
 	if (written > start) {
 		/* A fresh segment is not append-only yet: cut the partial line. */
 		if (c->seg_fresh && !k && ftruncate(c->fd, 0) == 0) {
-			c->seg_bytes = 0;
+			c->seg_bytes = c->seg_kicked = 0;
 		} else {
 			c->seg_torn = true;
 			snprintf(c->torn.segment, sizeof(c->torn.segment), "%s", c->seg_name);

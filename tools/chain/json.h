@@ -94,15 +94,23 @@ void jw_object_begin(struct jw *w);
 void jw_object_end(struct jw *w);
 void jw_array_begin(struct jw *w);
 void jw_array_end(struct jw *w);
-void jw_key(struct jw *w, const char *key);
 void jw_keyn(struct jw *w, const char *key, size_t len);
+/* Inline so that the length of a literal key is a constant. */
+static inline void jw_key(struct jw *w, const char *key)
+{
+	jw_keyn(w, key, strlen(key));
+}
+
 void jw_int(struct jw *w, int64_t v);
 void jw_uint(struct jw *w, uint64_t v);
 void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 /* A string of code points (WTF-8), e.g. from json_parse. */
 void jw_string(struct jw *w, const char *s, size_t len);
-void jw_cstring(struct jw *w, const char *s);
+static inline void jw_cstring(struct jw *w, const char *s)
+{
+	jw_string(w, s, strlen(s));
+}
 /* Raw bytes (file names, argv): valid UTF-8 sequences are characters, every
  * other byte 0xNN becomes U+DCNN, as Python's surrogateescape does. */
 void jw_bytes(struct jw *w, const void *p, size_t len);
