@@ -23,6 +23,7 @@ struct compressor {
 	int failures;
 	size_t head, len;
 	char queue[QUEUE_MAX][SEGMENT_NAME_MAX];
+	char current[SEGMENT_NAME_MAX];	/* being compressed now ("" when none) */
 };
 
 static void *run(void *arg)
@@ -42,6 +43,7 @@ static void *run(void *arg)
 		if (!c->len)
 			break;
 		memcpy(name, c->queue[c->head], sizeof(name));
+		memcpy(c->current, name, sizeof(name));
 		c->head = (c->head + 1) % QUEUE_MAX;
 		c->len--;
 		pthread_mutex_unlock(&c->lock);
@@ -50,6 +52,7 @@ static void *run(void *arg)
 		if (segment_compress(c->dirfd, name))
 			__atomic_add_fetch(&c->failures, 1, __ATOMIC_RELAXED);
 		pthread_mutex_lock(&c->lock);
+		c->current[0] = '\0';
 	}
 	pthread_mutex_unlock(&c->lock);
 	return NULL;
@@ -87,6 +90,12 @@ void compressor_enqueue(void *ctx, const char *segment_name)
 	size_t i;
 
 	pthread_mutex_lock(&c->lock);
+	/* The same segment can be handed over twice at start (a torn segment's recovery,
+	 * then the sweep of closed plain segments): once is enough. */
+	if (!strcmp(c->current, segment_name)) {
+		pthread_mutex_unlock(&c->lock);
+		return;
+	}
 	for (i = 0; i < c->len; i++) {
 		if (!strcmp(c->queue[(c->head + i) % QUEUE_MAX], segment_name)) {
 			pthread_mutex_unlock(&c->lock);

@@ -427,6 +427,39 @@ static void test_interrupted_compression_is_finished(void **state)
 	buf_free(&after);
 }
 
+/* A segment handed over twice (the agent did, at start: a torn segment's recovery, then
+ * the sweep of closed plain ones) is compressed once; the second call, finding no plain
+ * file, must leave the only copy alone. It used to take the missing plain file for one
+ * that differs from the .gz and remove the .gz: the segment was gone. */
+static void test_compressing_twice_keeps_the_segment(void **state)
+{
+	struct fixture *f = *state;
+	const char *plain = tl_fmt("%s/00000000000000000000.jsonl", f->trail);
+	struct verify_result r;
+	struct buf before, after;
+	struct chain *c;
+	int dirfd;
+
+	c = open_chain(f, 4096, NULL);
+	append_n(c, 40, 0);
+	chain_close(c);
+	before = segment_bytes(f->trail, "00000000000000000000.jsonl.gz");
+	assert_int_equal(access(plain, F_OK), -1);
+	dirfd = open(f->trail, O_RDONLY | O_DIRECTORY);
+	assert_true(dirfd >= 0);
+	assert_int_equal(segment_compress(dirfd, "00000000000000000000.jsonl"), 0);
+	assert_int_equal(segment_compress(dirfd, "00000000000000000000.jsonl"), 0);
+	/* Neither file: an error, and nothing is created. */
+	assert_int_equal(segment_compress(dirfd, "00000000000000099999.jsonl"), -ENOENT);
+	close(dirfd);
+	after = segment_bytes(f->trail, "00000000000000000000.jsonl.gz");
+	assert_int_equal(after.len, before.len);
+	assert_memory_equal(after.data, before.data, before.len);
+	assert_verifies(f, &r);
+	buf_free(&before);
+	buf_free(&after);
+}
+
 static void test_interrupted_seal_is_completed(void **state)
 {
 	struct fixture *f = *state;
@@ -566,6 +599,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_torn_only_segment_is_set_aside, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_compression_is_finished, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_compressing_twice_keeps_the_segment, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_interrupted_seal_is_completed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_new_trail_needs_fresh_key, setup, teardown),

@@ -403,7 +403,8 @@ out:
 	return err;
 }
 
-/* 1 when the gzip file decompresses to exactly the plain file, 0 when not. */
+/* 1 when the gzip file decompresses to exactly the plain file, 0 when it does not, -1
+ * when the plain file cannot be read (then nothing is known about the gzip file). */
 static int same_content(int dirfd, const char *plain_name, const char *gz_name)
 {
 	struct segment_reader *a = NULL, *b = NULL;
@@ -411,8 +412,10 @@ static int same_content(int dirfd, const char *plain_name, const char *gz_name)
 	size_t na, nb;
 	int ra, rb, same = 0;
 
-	if (segment_reader_open(dirfd, plain_name, &a) || segment_reader_open(dirfd, gz_name, &b))
-		goto out;
+	if (segment_reader_open(dirfd, plain_name, &a))
+		return -1;
+	if (segment_reader_open(dirfd, gz_name, &b))
+		goto out;	/* an unreadable gzip file is not the plain one */
 	do {
 		ra = segment_reader_next(a, &la, &na);
 		rb = segment_reader_next(b, &lb, &nb);
@@ -435,13 +438,27 @@ int segment_compress(int dirfd, const char *plain_name)
 	snprintf(gz_name, sizeof(gz_name), "%s.gz", plain_name);
 	snprintf(tmp_name, sizeof(tmp_name), "%s.gz.tmp", plain_name);
 
+	/* No plain file: compressed already (by an earlier call for the same name, or
+	 * one that was interrupted after removing it), or never there. The gzip file is
+	 * then the only copy: it is never touched. */
+	if (faccessat(dirfd, plain_name, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (errno == ENOENT && !faccessat(dirfd, gz_name, F_OK, AT_SYMLINK_NOFOLLOW))
+			return 0;
+		return -errno;
+	}
 	/* A crash after the rename leaves a complete .gz and only the cleanup
-	 * remains; but never drop the plain file for a .gz that differs from it. */
-	if (!faccessat(dirfd, gz_name, F_OK, AT_SYMLINK_NOFOLLOW) &&
-	    !same_content(dirfd, plain_name, gz_name)) {
-		err = segment_remove(dirfd, gz_name);
-		if (err)
-			return err;
+	 * remains; but never drop the plain file for a .gz that differs from it. A
+	 * .gz is only ever replaced when the plain file was read and differs. */
+	if (!faccessat(dirfd, gz_name, F_OK, AT_SYMLINK_NOFOLLOW)) {
+		int same = same_content(dirfd, plain_name, gz_name);
+
+		if (same < 0)
+			return -EIO;
+		if (!same) {
+			err = segment_remove(dirfd, gz_name);
+			if (err)
+				return err;
+		}
 	}
 	if (faccessat(dirfd, gz_name, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
 		err = gzip_to(dirfd, plain_name, tmp_name);
