@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -193,6 +194,36 @@ static void ah_cleanup(struct agent_run *a)
 }
 
 /* `sealtrail verify` on the trail; returns its exit status. */
+static void ah_print_commented(int status, const char *out, const char *err)
+{
+	const char *texts[] = { out, err }, *t, *nl;
+	size_t i;
+
+	fprintf(stderr, "# sealtrail verify exited %d\n", status);
+	for (i = 0; i < 2; i++)
+		for (t = texts[i]; t && *t; t = nl ? nl + 1 : t + strlen(t)) {
+			nl = strchr(t, '\n');
+			fprintf(stderr, "#   %.*s\n", (int)(nl ? nl - t : (ptrdiff_t)strlen(t)), t);
+		}
+}
+
+static void ah_print_listing(const char *dir)
+{
+	struct dirent *de;
+	struct stat st;
+	char path[8192];
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < (int)sizeof(path) &&
+		    !lstat(path, &st))
+			fprintf(stderr, "#   %s %lld bytes\n", de->d_name, (long long)st.st_size);
+	closedir(d);
+}
+
 static int ah_verify(struct agent_run *a, bool live, char **out)
 {
 	char key[4300];
@@ -206,6 +237,10 @@ static int ah_verify(struct agent_run *a, bool live, char **out)
 		argv[5] = a->trail;
 	}
 	st = tl_run(&p, NULL, 0, argv);
+	if (st) {	/* what the verifier found, for a failing test's log (as TAP comments) */
+		ah_print_commented(st, p.out, p.err);
+		ah_print_listing(a->trail);
+	}
 	if (out)
 		*out = strdup(p.out);
 	tl_proc_free(&p);
