@@ -38,9 +38,10 @@ struct capture_opts {
 	void *ctx;
 	uint32_t agent_pid;		/* never generates events; 0 = getpid() */
 	uint32_t ringbuf_bytes;		/* power of two; 0 = default (16 MiB) */
-	uint32_t wakeup_bytes;		/* wake the consumer at this much pending data;
-					 * 0 = default. Records below it are picked up
-					 * by the next poll timeout, never left unread. */
+	uint32_t wakeup_bytes;		/* wake the consumer each time this much more
+					 * has been written; 0 = default. Records in
+					 * between are picked up by the next poll
+					 * timeout, never left unread. */
 	const char *pin_dir;		/* optional bpffs directory: when set, reuse the
 					 * programs, maps and ring buffer pinned there by
 					 * a previous run (pinning new ones otherwise), so

@@ -206,7 +206,7 @@ struct st_record {
 struct st_config {
 	__u32 agent_pid;	/* this tgid never generates events */
 	__u32 npath_rules;	/* entries in `watch_paths` + `ignore_paths` (0: skip lookups) */
-	__u64 wakeup_bytes;	/* wake the consumer when this much data is pending */
+	__u64 wakeup_bytes;	/* wake the consumer each time this much more is written */
 	__u32 flags;		/* enum st_config_flag */
 	__u32 pad;
 };
