@@ -380,6 +380,18 @@ static struct buf segment_bytes(const char *trail, const char *name)
 	return b;
 }
 
+/* Segment 0's .gz holds exactly `want`, and the trail verifies. */
+static void assert_seg0_gz_equals(struct fixture *f, const struct buf *want)
+{
+	struct buf got = segment_bytes(f->trail, "00000000000000000000.jsonl.gz");
+	struct verify_result r;
+
+	assert_int_equal(got.len, want->len);
+	assert_memory_equal(got.data, want->data, want->len);
+	buf_free(&got);
+	assert_verifies(f, &r);
+}
+
 static void test_interrupted_compression_is_finished(void **state)
 {
 	struct fixture *f = *state;
@@ -388,7 +400,7 @@ static void test_interrupted_compression_is_finished(void **state)
 	struct verify_result r;
 	struct segment_list l;
 	struct chain *c;
-	struct buf seg0, after;
+	struct buf seg0;
 	char *other;
 	size_t len;
 	int dirfd;
@@ -419,12 +431,8 @@ static void test_interrupted_compression_is_finished(void **state)
 	c = open_chain(f, 4096, NULL);
 	chain_close(c);
 	assert_int_equal(access(plain, F_OK), -1);
-	after = segment_bytes(f->trail, "00000000000000000000.jsonl.gz");
-	assert_int_equal(after.len, seg0.len);
-	assert_memory_equal(after.data, seg0.data, seg0.len);
-	assert_verifies(f, &r);
+	assert_seg0_gz_equals(f, &seg0);
 	buf_free(&seg0);
-	buf_free(&after);
 }
 
 /* A segment handed over twice (the agent did, at start: a torn segment's recovery, then
@@ -435,8 +443,7 @@ static void test_compressing_twice_keeps_the_segment(void **state)
 {
 	struct fixture *f = *state;
 	const char *plain = tl_fmt("%s/00000000000000000000.jsonl", f->trail);
-	struct verify_result r;
-	struct buf before, after;
+	struct buf before;
 	struct chain *c;
 	int dirfd;
 
@@ -452,12 +459,8 @@ static void test_compressing_twice_keeps_the_segment(void **state)
 	/* Neither file: an error, and nothing is created. */
 	assert_int_equal(segment_compress(dirfd, "00000000000000099999.jsonl"), -ENOENT);
 	close(dirfd);
-	after = segment_bytes(f->trail, "00000000000000000000.jsonl.gz");
-	assert_int_equal(after.len, before.len);
-	assert_memory_equal(after.data, before.data, before.len);
-	assert_verifies(f, &r);
+	assert_seg0_gz_equals(f, &before);
 	buf_free(&before);
-	buf_free(&after);
 }
 
 static void test_interrupted_seal_is_completed(void **state)
