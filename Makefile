@@ -180,12 +180,12 @@ $(OUTPUT)/sealtraild: $(AGENT_OBJS) $(OUTPUT)/libchain.a
 $(OUTPUT)/tests/unit/%: tests/unit/%.c $(TLIB_OBJS) $(OUTPUT)/libchain.a | $(OUTPUT)/.deps-test
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) -Itests/lib -MMD -MP -o $@ $^ -lcmocka $(CHAIN_LIBS)
+	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) -Itests/lib -MMD -MP -o $@ $(filter-out %.h,$^) -lcmocka $(CHAIN_LIBS)
 
 $(OUTPUT)/asan/tests/unit/%: tests/unit/%.c $(ASAN_TLIB_OBJS) $(OUTPUT)/asan/libchain.a | $(OUTPUT)/.deps-test
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) $(ASAN_FLAGS) -Itests/lib -MMD -MP -o $@ $^ -lcmocka $(CHAIN_LIBS)
+	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) $(ASAN_FLAGS) -Itests/lib -MMD -MP -o $@ $(filter-out %.h,$^) -lcmocka $(CHAIN_LIBS)
 
 # System tests may drive the capture module directly, so they link the agent's
 # objects (all but main) as well as the chain library.
@@ -193,7 +193,7 @@ $(OUTPUT)/tests/system/%: tests/system/%.c $(TLIB_OBJS) $(AGENT_LIB_OBJS) $(OUTP
 		| $(OUTPUT)/.deps-test
 	$(call msg,TEST,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) -Itests/lib -Iagent -I$(OUTPUT) -I/usr/include/cjson -MMD -MP -o $@ $^ \
+	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) -Itests/lib -Iagent -I$(OUTPUT) -I/usr/include/cjson -MMD -MP -o $@ $(filter-out %.h,$^) \
 		-lcmocka $(AGENT_LIBS)
 
 TEST_BINS := $(OUTPUT)/sealtraild $(OUTPUT)/sealtrail $(OUTPUT)/asan/sealtrail \
@@ -214,7 +214,7 @@ run: all
 $(OUTPUT)/bench/%: tests/bench/%.c $(OUTPUT)/libchain.a | $(OUTPUT)/.deps-build
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(COMMON_CFLAGS) -MMD -MP -o $@ $^ $(CHAIN_LIBS)
+	$(Q)$(CC) $(COMMON_CFLAGS) -MMD -MP -o $@ $(filter-out %.h,$^) $(CHAIN_LIBS)
 
 # Prints a table and writes $(OUTPUT)/bench.json; never fails on the numbers.
 # Knobs: make bench BENCH_ROUNDS=3 BENCH_SECONDS=2 BENCH_AUDITD=skip (docs/BENCH.md).
