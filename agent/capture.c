@@ -692,6 +692,20 @@ static int prefixes_load(struct bpf_map *map, const char *const *paths, size_t n
 	return err;
 }
 
+/* The bits of the set's directories, replacing the old ones (st_sensitive_bloom). */
+static int sensitive_bloom_load(struct bpf_map *map, const struct sensitive_set *set)
+{
+	struct st_sensitive_bloom bloom = { 0 };
+	__u32 zero = 0, bit;
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		bit = st_sensitive_bloom_bit(set->dirs[i].key.dev, set->dirs[i].key.ino);
+		bloom.bits[bit / 64] |= 1ull << (bit % 64);
+	}
+	return map_put(map, &zero, &bloom);
+}
+
 /*
  * Every list is checked before anything changes, then each map is cleared and refilled.
  * The programs keep running meanwhile and may see a mix of old and new lists for a
@@ -746,6 +760,8 @@ int capture_set_filters(struct capture *c, const struct capture_filters *f)
 		err = map_clear(m->sensitive_dirs);
 	for (i = 0; !err && i < set.n; i++)
 		err = map_put(m->sensitive_dirs, &set.dirs[i].key, &set.dirs[i].names);
+	if (!err)
+		err = sensitive_bloom_load(m->sensitive_bloom, &set);
 	if (!err)
 		err = capture_read_config(c, &cfg);
 	if (!err) {

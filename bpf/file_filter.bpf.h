@@ -41,6 +41,8 @@ static __always_inline bool path_ignored(struct scratch *s, __u32 off, int slot)
 static __always_inline bool sensitive_match(struct scratch *s, struct dentry *dentry)
 {
 	struct st_inode_key key = {};
+	struct st_sensitive_bloom *bloom;
+	__u32 zero = 0, bit;
 	struct st_sensitive_dir *dir;
 	struct dentry *parent;
 	const unsigned char *name;
@@ -58,6 +60,10 @@ static __always_inline bool sensitive_match(struct scratch *s, struct dentry *de
 	sb = KREAD(struct inode, inode, i_sb);
 	key.dev = KREAD(struct super_block, sb, s_dev);
 	key.ino = KREAD(struct inode, inode, i_ino);
+	bloom = bpf_map_lookup_elem(&sensitive_bloom, &zero);
+	bit = st_sensitive_bloom_bit(key.dev, key.ino);
+	if (!bloom || !((bloom->bits[(bit / 64) & (ST_SENSITIVE_BLOOM_BITS / 64 - 1)] >> (bit % 64)) & 1))
+		return false;
 	dir = bpf_map_lookup_elem(&sensitive_dirs, &key);
 	if (!dir)
 		return false;

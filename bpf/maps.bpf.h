@@ -201,4 +201,11 @@ struct {
 	__type(value, struct st_sensitive_dir);
 } sensitive_dirs SEC(".maps") __weak;
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct st_sensitive_bloom);
+} sensitive_bloom SEC(".maps") __weak;
+
 #endif

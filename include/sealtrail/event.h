@@ -251,4 +251,22 @@ struct st_sensitive_dir {
 	char name[ST_SENSITIVE_NAMES][ST_SENSITIVE_NAME_MAX];
 };
 
+/*
+ * A bit per hash of each `sensitive_dirs` key, in the one-element `sensitive_bloom`
+ * array: every successful open asks whether its directory is sensitive, nearly always
+ * to hear no, and a clear bit says so without the hash lookup. A set bit only means
+ * "look it up". Userspace sets the bits with the same function.
+ */
+#define ST_SENSITIVE_BLOOM_BITS 4096
+
+struct st_sensitive_bloom {
+	__u64 bits[ST_SENSITIVE_BLOOM_BITS / 64];
+};
+
+static inline __attribute__((always_inline)) __u32 st_sensitive_bloom_bit(__u64 dev, __u64 ino)
+{
+	/* Fibonacci hashing of the inode, with the device folded in. */
+	return (__u32)(((ino ^ (dev << 32 | dev >> 32)) * 0x9E3779B97F4A7C15ull) >> 52);
+}
+
 #endif /* SEALTRAIL_EVENT_H */
