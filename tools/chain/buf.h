@@ -41,7 +41,7 @@ static inline void buf_append(struct buf *b, const void *p, size_t n)
 
 static inline void buf_putc(struct buf *b, char c)
 {
-	if (b->len < b->cap)
+	if (!b->failed && b->len < b->cap)
 		b->data[b->len++] = c;
 	else
 		buf_append(b, &c, 1);

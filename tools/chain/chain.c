@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <linux/fs.h>
 #include "fileio.h"
+#include "numfmt.h"
 #include "keys.h"
 #include "record.h"
 
@@ -153,13 +154,7 @@ static int append_line(struct chain *c, const char *event, size_t len, const cha
 	}
 	memcpy(h.timestamp, c->stamp, TIME_ISO_LEN);
 	/* Only the microseconds change within a second. */
-	{
-		long us = ts.tv_nsec / 1000;
-		int i;
-
-		for (i = 25; i >= 20; i--, us /= 10)
-			h.timestamp[i] = (char)('0' + us % 10);
-	}
+	fmt_u32_padded(h.timestamp + 20, (uint32_t)(ts.tv_nsec / 1000), 6);
 	memcpy(h.prev_hash, c->last_hash, DIGEST_HEX_LEN);
 	memcpy(h.trail, c->trail, TRAIL_ID_LEN);
 	err = entry_write(&c->out, &h, event, len, &c->hk, hash);
@@ -301,8 +296,10 @@ static int recover_writing(struct chain *c)
 		record_recover_event(&c->scratch, &c->torn, &c->gap);
 	else
 		record_gap_event(&c->scratch, &c->gap);
-	err = append_line(c, c->scratch.data, c->scratch.len,
-			  c->torn.bytes ? "trail-recover" : "trail-gap");
+	/* A record cut short by a failed allocation must never be signed. */
+	err = c->scratch.failed ? -ENOMEM :
+				  append_line(c, c->scratch.data, c->scratch.len,
+					      c->torn.bytes ? "trail-recover" : "trail-gap");
 	if (!err)
 		err = write_buffer(c);
 	if (!err && fdatasync(c->fd) < 0)
@@ -376,7 +373,8 @@ int chain_seal(struct chain *c, const char *reason)
 		return c->write_error;
 	buf_reset(&c->scratch);
 	record_seal_event(&c->scratch, c->wk.epoch + 1, reason);
-	err = append_line(c, c->scratch.data, c->scratch.len, "epoch-seal");
+	err = c->scratch.failed ? -ENOMEM :
+				  append_line(c, c->scratch.data, c->scratch.len, "epoch-seal");
 	if (!err)
 		err = chain_flush(c, true);
 	if (err)

@@ -124,6 +124,8 @@ static bool parse_u64(const char *s, size_t n, uint64_t *out)
 	for (i = 0; i < n; i++) {
 		uint64_t d = (uint64_t)(s[i] - '0');
 
+		if (d > 9)	/* true, null, [], {}: not a number */
+			return false;
 		if (v > (UINT64_MAX - d) / 10)
 			return false;
 		v = v * 10 + d;
@@ -199,12 +201,12 @@ int entry_parse(const char *line, size_t len, struct entry *e, const char **why,
 		} else {
 			continue;	/* other members are covered by the hash, nothing more */
 		}
-		/* Remember where "hash" and "signature" sit, with one separator. */
-		if (key_is(m, "hash") || key_is(m, "signature")) {
-			bool last = i + 1 == top.n;
-
-			cut_from[ncut] = last ? top.m[i - 1].val + top.m[i - 1].vlen : m->key - 1;
-			cut_to[ncut] = m->val + m->vlen + (last ? 0 : 2);
+		/* Remember where "hash" and "signature" sit, with the separator after them:
+		 * never last in a complete entry ("trail" sorts after both), and an entry
+		 * where one is last lacks "trail" and is refused below. */
+		if ((key_is(m, "hash") || key_is(m, "signature")) && i + 1 < top.n) {
+			cut_from[ncut] = m->key - 1;
+			cut_to[ncut] = m->val + m->vlen + 2;
 			ncut++;
 		}
 	}

@@ -111,7 +111,7 @@ int keys_load_verify(const char *path, uint8_t k0[KEY_LEN])
 int writer_key_load(int dirfd, struct writer_key *wk)
 {
 	struct jv_arena *a = NULL;
-	const struct jv *key;
+	const struct jv *key = NULL;
 	struct jv *root;
 	char *text;
 	size_t len;
@@ -135,6 +135,10 @@ int writer_key_load(int dirfd, struct writer_key *wk)
 		goto out;
 	}
 out:
+	/* The parsed hex may be a copy in the arena: wipe it too, or the key of this
+	 * epoch outlives the writer's move to the next (forward security). */
+	if (key && key->type == JV_STRING)
+		explicit_bzero((char *)key->str, key->n);
 	jv_arena_free(a);
 	explicit_bzero(text, len);
 	free(text);

@@ -230,7 +230,9 @@ static ssize_t fill(struct segment_reader *r)
 		int got = gzread(r->gz, r->buf + r->end, (unsigned)(room > INT32_MAX ? INT32_MAX : room));
 		int zerr;
 
-		if (got < 0)
+		/* gzread() passes a file without a gzip header through as it is: a
+		 * plain file renamed .gz would read as the segment it pretends to be. */
+		if (got < 0 || gzdirect(r->gz))
 			return -EBADMSG;
 		if (got == 0) {
 			/* A clean end, or a stream cut short: zlib tells them apart. */
@@ -353,7 +355,7 @@ static int gzip_to(int dirfd, const char *plain_name, const char *tmp_name)
 {
 	char *chunk = NULL;
 	gzFile gz = NULL;
-	int in, outfd, err = 0;
+	int in, outfd, gzfd, err = 0;
 
 	in = openat(dirfd, plain_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (in < 0)
@@ -364,7 +366,10 @@ static int gzip_to(int dirfd, const char *plain_name, const char *tmp_name)
 		err = -errno;
 		goto out;
 	}
-	gz = gzdopen(dup(outfd), COMPRESS_MODE);
+	gzfd = dup(outfd);
+	gz = gzfd >= 0 ? gzdopen(gzfd, COMPRESS_MODE) : NULL;
+	if (!gz && gzfd >= 0)
+		close(gzfd);
 	chunk = malloc(READ_CHUNK);
 	if (!gz || !chunk) {
 		err = -ENOMEM;

@@ -66,7 +66,7 @@ static enum verify_status fail(struct verifier *v, enum verify_status st, const 
 	va_list ap;
 
 	r->status = st;
-	snprintf(r->segment, sizeof(r->segment), "%s", segment ? segment : ".");
+	snprintf(r->segment, sizeof(r->segment), "%s", segment ? segment : "");
 	r->line = line;
 	r->has_sequence = e != NULL;
 	r->sequence = e ? e->sequence : 0;
@@ -724,7 +724,7 @@ enum verify_status verify_trail(const char *dir, const struct verify_opts *o,
 	}
 	v.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (v.dirfd < 0) {
-		st = fail(&v, VERIFY_IO, dir, 0, NULL, "cannot open the trail: %s", strerror(errno));
+		st = fail(&v, VERIFY_IO, NULL, 0, NULL, "cannot open the trail: %s", strerror(errno));
 		goto out;
 	}
 	v.arena = jv_arena_new();
@@ -732,7 +732,7 @@ enum verify_status verify_trail(const char *dir, const struct verify_opts *o,
 	if (!err)
 		v.pool = pool_new();
 	if (err) {
-		st = fail(&v, VERIFY_IO, dir, 0, NULL, "cannot list the trail: %s", strerror(-err));
+		st = fail(&v, VERIFY_IO, NULL, 0, NULL, "cannot list the trail: %s", strerror(-err));
 		goto out;
 	}
 	for (i = 0; i < l.nignored; i++) {
@@ -756,13 +756,13 @@ enum verify_status verify_trail(const char *dir, const struct verify_opts *o,
 			goto out;
 	}
 	if (r->entries == 0) {
-		st = fail(&v, VERIFY_BROKEN, dir, 0, NULL, "the trail holds no entries");
+		st = fail(&v, VERIFY_BROKEN, NULL, 0, NULL, "the trail holds no entries");
 		goto out;
 	}
 	for (i = 0; i < o->nanchors; i++) {
 		if (o->anchors[i].found)
 			continue;
-		st = fail(&v, VERIFY_BROKEN, dir, 0, NULL,
+		st = fail(&v, VERIFY_BROKEN, NULL, 0, NULL,
 			  "anchor sequence %" PRIu64 " is not in the trail, which ends at %" PRIu64
 			  ": entries were removed from its end", o->anchors[i].sequence,
 			  r->last_sequence);

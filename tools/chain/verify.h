@@ -51,7 +51,8 @@ enum verify_status {
 
 struct verify_result {
 	enum verify_status status;
-	/* The first bad place (BROKEN) or what could not be read (IO). */
+	/* The first bad place (BROKEN) or what could not be read (IO): a segment's name,
+	 * or "" when it is the trail itself (cannot be read, holds no entries). */
 	char segment[SEGMENT_NAME_MAX + 8];
 	uint64_t line;			/* 0 when the problem is the segment itself */
 	bool has_sequence;
