@@ -269,6 +269,29 @@ static void test_tree_counts_repeats_and_caps_files_per_process(void **state)
 	rf_trail_free(&t);
 }
 
+/* Parent links that loop (only a forged trail has them) must not hide the processes
+ * on the loop: each of them has another candidate "above" it. */
+static void test_tree_of_a_parent_loop_shows_it(void **state)
+{
+	struct rf_trail t;
+	char *events, *shape;
+
+	(void)state;
+	rf_trail_init(&t, "loop");
+	events = rf_events("a = proc(5, 1, 'a', '/bin/a', None)\n"
+			   "b = proc(5, 2, 'b', '/bin/b', a)\n"
+			   "a['parent'] = b\n"
+			   "ev('x', 1, 'unlink', a, fields={'file.path': '/tmp/x'})\n"
+			   "ev('y', 2, 'unlink', b, fields={'file.path': '/tmp/y'})\n");
+	rf_trail_append(&t, events, 0);
+	shape = tree_shape(t.trail, ARGS("--tree", "5"), 0);
+	assert_non_null(strstr(shape, "pid 5 a "));
+	assert_non_null(strstr(shape, "pid 5 b "));
+	free(shape);
+	free(events);
+	rf_trail_free(&t);
+}
+
 static void test_timeline_lines(void **state)
 {
 	struct tl_proc p;
@@ -821,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_tree_of_a_child_and_of_a_parent_known_only_as_parent),
 		cmocka_unit_test(test_tree_time_window_picks_the_process_of_that_time),
 		cmocka_unit_test(test_tree_counts_repeats_and_caps_files_per_process),
+		cmocka_unit_test(test_tree_of_a_parent_loop_shows_it),
 		cmocka_unit_test(test_timeline_lines),
 		cmocka_unit_test(test_no_filter_shows_every_event_but_epoch_seals),
 		cmocka_unit_test(test_process_filters),

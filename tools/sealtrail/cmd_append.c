@@ -116,10 +116,22 @@ int cmd_append(int argc, char **argv)
 	chain_get_stats(c, &stats);
 	first_seq = stats.next_sequence;
 
-	while ((len = getline(&line, &cap, stdin)) >= 0) {
+	for (;;) {
 		struct json_error jerr;
 		struct jv *root;
 
+		errno = 0;
+		len = getline(&line, &cap, stdin);
+		if (len < 0) {
+			/* End of input, or a read that failed (an I/O error, or no memory for
+			 * a huge line): the rest of the input was not appended. */
+			if (!feof(stdin)) {
+				cli_error("append", "stdin:%" PRIu64 ": cannot read: %s", lineno + 1,
+					  strerror(errno ? errno : EIO));
+				ret = EXIT_USAGE;
+			}
+			break;
+		}
 		lineno++;
 		if (len > 0 && line[len - 1] == '\n')
 			len--;

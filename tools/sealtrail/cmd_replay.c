@@ -28,6 +28,7 @@
 #include "replay_event.h"
 #include "replay_filter.h"
 #include "replay_progress.h"
+#include "report.h"
 #include "replay_stats.h"
 #include "replay_text.h"
 #include "replay_tree.h"
@@ -189,33 +190,6 @@ static int summary_entry(void *ctx, const struct verify_entry *ve)
 
 /* ---- what verification found ----------------------------------------------------- */
 
-/* Bytes from outside the trail's JSON (the trail's path as given, reasons
- * naming files), printed as safely as the trail's own strings. */
-static void put_bytes(struct buf *b, const char *s)
-{
-	struct buf w = { 0 };
-
-	replay_wtf8_from_bytes(&w, s, strlen(s));
-	rtext_escaped(b, w.data ? w.data : "", w.len);
-	buf_free(&w);
-}
-
-/* "TRAIL/SEGMENT:LINE: sequence N: reason" */
-static void put_failure_place(struct buf *b, const char *trail, const struct verify_result *r)
-{
-	put_bytes(b, trail);
-	if (strcmp(r->segment, trail)) {
-		buf_putc(b, '/');
-		put_bytes(b, r->segment);
-	}
-	if (r->line)
-		buf_printf(b, ":%" PRIu64, r->line);
-	if (r->has_sequence)
-		buf_printf(b, ": sequence %" PRIu64, r->sequence);
-	buf_puts(b, ": ");
-	put_bytes(b, r->reason);
-}
-
 static void header_text(struct buf *b, const struct replay *rp, const struct verify_result *r,
 			const struct replay_limits *l)
 {
@@ -225,7 +199,7 @@ static void header_text(struct buf *b, const struct replay *rp, const struct ver
 	if (r->status == VERIFY_BROKEN) {
 		rtext_color(b, st, RC_ALERT);
 		buf_puts(b, "# BROKEN: ");
-		put_failure_place(b, rp->trail, r);
+		report_failure_place(b, rp->trail, r);
 		rtext_reset(b, st);
 		buf_putc(b, '\n');
 		if (r->entries)
@@ -238,7 +212,7 @@ static void header_text(struct buf *b, const struct replay *rp, const struct ver
 				    "show\n");
 	} else {
 		buf_puts(b, "# OK: ");
-		put_bytes(b, rp->trail);
+		report_put_bytes(b, rp->trail);
 		buf_printf(b, " verified: %" PRIu64 " entries (sequence %" PRIu64 "..%" PRIu64
 			"), %s .. %s, %" PRIu64 " segment%s, epochs %" PRIu64 "..%" PRIu64 "\n",
 			r->entries, r->first_sequence, r->last_sequence, r->first_time,
@@ -255,7 +229,7 @@ static void header_text(struct buf *b, const struct replay *rp, const struct ver
 	}
 	for (i = 0; i < r->nwarnings; i++) {
 		buf_puts(b, "# warning: ");
-		put_bytes(b, r->warnings[i]);
+		report_put_bytes(b, r->warnings[i]);
 		buf_putc(b, '\n');
 	}
 	if (r->more_warnings)
@@ -281,11 +255,6 @@ static void header_text(struct buf *b, const struct replay *rp, const struct ver
 	}
 }
 
-static const char *status_name(enum verify_status st)
-{
-	return st == VERIFY_OK ? "ok" : st == VERIFY_BROKEN ? "broken" : "error";
-}
-
 /* The verification as the value of the key just written. */
 static void verification_json(struct jw *w, const struct replay *rp, const struct verify_result *r,
 			      const struct replay_limits *l)
@@ -297,19 +266,7 @@ static void verification_json(struct jw *w, const struct replay *rp, const struc
 	jw_uint(w, r->entries);
 	if (r->status != VERIFY_OK) {
 		jw_key(w, "failure");
-		jw_object_begin(w);
-		jw_key(w, "file");
-		jw_bytes(w, r->segment, strlen(r->segment));
-		jw_key(w, "line");
-		jw_uint(w, r->line);
-		jw_key(w, "reason");
-		jw_bytes(w, r->reason, strlen(r->reason));
-		jw_key(w, "sequence");
-		if (r->has_sequence)
-			jw_uint(w, r->sequence);
-		else
-			jw_null(w);
-		jw_object_end(w);
+		report_failure_json(w, rp->trail, r);
 	}
 	if (r->entries) {
 		jw_key(w, "first_sequence");
@@ -343,7 +300,7 @@ static void verification_json(struct jw *w, const struct replay *rp, const struc
 	jw_key(w, "signatures_checked");
 	jw_bool(w, r->signatures_checked);
 	jw_key(w, "status");
-	jw_cstring(w, status_name(r->status));
+	jw_cstring(w, report_status_name(r->status));
 	jw_key(w, "tamper_alerts");
 	jw_uint(w, l->tamper_alerts);
 	jw_key(w, "trail");
@@ -368,7 +325,7 @@ static void notice_broken(const struct replay *rp, const struct verify_result *r
 
 	if (r->status != VERIFY_BROKEN)
 		return;
-	put_failure_place(&b, rp->trail, r);
+	report_failure_place(&b, rp->trail, r);
 	fflush(stdout);
 	fprintf(stderr, "sealtrail: %s: BROKEN: %.*s (only the %" PRIu64 " entries before it "
 		"are used)\n", rp->cmd, (int)b.len, b.data ? b.data : "", r->entries);
@@ -575,7 +532,7 @@ static int run_two_passes(struct replay *rp, struct verify_opts *vo, struct veri
 	if (ran2 && (r2->status == VERIFY_IO || rp->seen != rp->verified)) {
 		buf_reset(&b);
 		if (r2->status == VERIFY_BROKEN || r2->status == VERIFY_IO)
-			put_failure_place(&b, rp->trail, r2);
+			report_failure_place(&b, rp->trail, r2);
 		else
 			buf_puts(&b, "it now holds fewer entries");
 		fflush(stdout);

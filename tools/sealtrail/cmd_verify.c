@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "json.h"
 #include "keys.h"
+#include "report.h"
 #include "verify.h"
 
 static int parse_anchor(const char *s, struct verify_anchor *a)
@@ -37,44 +38,24 @@ static int parse_anchor(const char *s, struct verify_anchor *a)
 	return 0;
 }
 
-static const char *status_name(enum verify_status st)
-{
-	switch (st) {
-	case VERIFY_OK: return "ok";
-	case VERIFY_BROKEN: return "broken";
-	default: return "error";
-	}
-}
-
-/* The report as one canonical JSON object. */
-static void print_json(const char *trail, const struct verify_result *r)
+/* The report as one canonical JSON object; false when it could not be built. */
+static bool print_json(const char *trail, const struct verify_result *r)
 {
 	struct buf b = { 0 };
 	struct jw w;
 	size_t i;
+	bool ok;
 
 	jw_init(&w, &b);
 	jw_object_begin(&w);
 	if (r->status != VERIFY_OK) {
 		jw_key(&w, "failure");
-		jw_object_begin(&w);
-		jw_key(&w, "file");
-		jw_bytes(&w, r->segment, strlen(r->segment));
-		jw_key(&w, "line");
-		jw_uint(&w, r->line);
-		jw_key(&w, "reason");
-		jw_cstring(&w, r->reason);
-		jw_key(&w, "sequence");
-		if (r->has_sequence)
-			jw_uint(&w, r->sequence);
-		else
-			jw_null(&w);
-		jw_object_end(&w);
+		report_failure_json(&w, trail, r);
 	}
 	jw_key(&w, "signatures_checked");
 	jw_bool(&w, r->signatures_checked);
 	jw_key(&w, "status");
-	jw_cstring(&w, status_name(r->status));
+	jw_cstring(&w, report_status_name(r->status));
 	jw_key(&w, "trail");
 	jw_bytes(&w, trail, strlen(trail));
 	jw_key(&w, "validated");
@@ -127,25 +108,32 @@ static void print_json(const char *trail, const struct verify_result *r)
 		jw_bytes(&w, r->warnings[i], strlen(r->warnings[i]));
 	jw_array_end(&w);
 	jw_object_end(&w);
-	if (jw_ok(&w))
+	ok = jw_ok(&w);
+	if (ok)
 		printf("%.*s\n", (int)b.len, b.data);
+	else
+		cli_error("verify", "out of memory for the report");
 	buf_free(&b);
+	return ok;
 }
 
 static void print_text(const char *trail, const struct verify_result *r)
 {
+	struct buf b = { 0 };
 	size_t i;
 
+	/* The failure and the warnings name files of the trail's directory: escaped. */
 	if (r->status == VERIFY_BROKEN) {
-		fprintf(stdout, "%s/%s", trail, r->segment);
-		if (r->line)
-			fprintf(stdout, ":%" PRIu64, r->line);
-		if (r->has_sequence)
-			fprintf(stdout, ": sequence %" PRIu64, r->sequence);
-		fprintf(stdout, ": %s\n", r->reason);
+		report_failure_place(&b, trail, r);
+		buf_putc(&b, '\n');
 	}
-	for (i = 0; i < r->nwarnings; i++)
-		fprintf(stdout, "warning: %s\n", r->warnings[i]);
+	for (i = 0; i < r->nwarnings; i++) {
+		buf_puts(&b, "warning: ");
+		report_put_bytes(&b, r->warnings[i]);
+		buf_putc(&b, '\n');
+	}
+	fwrite(b.data ? b.data : "", 1, b.len, stdout);
+	buf_free(&b);
 	if (r->more_warnings)
 		fprintf(stdout, "warning: ... and %" PRIu64 " more\n", r->more_warnings);
 	if (r->status == VERIFY_OK)
@@ -246,17 +234,25 @@ int cmd_verify(int argc, char **argv)
 	verify_trail(trail, &vo, r);
 	explicit_bzero(k0, sizeof(k0));
 	if (r->status == VERIFY_IO) {
-		cli_error("verify", "%s%s%s: %s", trail, strcmp(r->segment, trail) ? "/" : "",
-			  strcmp(r->segment, trail) ? r->segment : "", r->reason);
+		struct buf place = { 0 };
+
+		report_failure_place(&place, trail, r);
+		cli_error("verify", "%.*s", (int)place.len, place.data ? place.data : "");
+		buf_free(&place);
 		if (json)
 			print_json(trail, r);
 		ret = EXIT_USAGE;
 	} else {
-		if (json)
-			print_json(trail, r);
-		else
-			print_text(trail, r);
 		ret = r->status == VERIFY_OK ? 0 : EXIT_BAD;
+		if (!json)
+			print_text(trail, r);
+		else if (!print_json(trail, r))
+			ret = EXIT_USAGE;
+	}
+	/* A report that did not reach its reader must not pass for a verified trail. */
+	if (fflush(stdout) || ferror(stdout)) {
+		cli_error("verify", "cannot write the report: %s", strerror(errno));
+		ret = EXIT_USAGE;
 	}
 	free(r);
 	free(anchors);

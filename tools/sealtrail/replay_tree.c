@@ -254,24 +254,35 @@ static int select_subtree(struct tree_node *root)
 	return err;
 }
 
+static int add_root(struct replay_tree *t, struct tree_node *n)
+{
+	struct tree_node **v = realloc(t->roots, (t->nroots + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	t->roots = v;
+	t->roots[t->nroots++] = n;
+	return select_subtree(n);
+}
+
 long replay_tree_select(struct replay_tree *t, const struct replay_filter *window)
 {
+	struct tree_node *n;
 	size_t i;
 
 	for (i = 0; i < t->nodes.n; i++) {
-		struct tree_node *n = t->nodes.items[i]->value, **v;
-
-		if (!is_candidate(t, n, window) || candidate_above(t, n, window))
-			continue;
-		v = realloc(t->roots, (t->nroots + 1) * sizeof(*v));
-		if (!v)
+		n = t->nodes.items[i]->value;
+		if (is_candidate(t, n, window) && !candidate_above(t, n, window) && add_root(t, n))
 			return -ENOMEM;
-		t->roots = v;
-		t->roots[t->nroots++] = n;
 	}
-	for (i = 0; i < t->nroots; i++)
-		if (select_subtree(t->roots[i]))
+	/* Candidates on a loop of parent links (only a forged trail has one) all have a
+	 * candidate above them: the first of each loop stands as its root, or the whole
+	 * loop would be hidden. */
+	for (i = 0; i < t->nodes.n; i++) {
+		n = t->nodes.items[i]->value;
+		if (is_candidate(t, n, window) && !n->selected && add_root(t, n))
 			return -ENOMEM;
+	}
 	return (long)t->nroots;
 }
 
