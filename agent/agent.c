@@ -31,8 +31,11 @@
 #include "keys.h"
 #include "lifecycle.h"
 #include "notify.h"
+#include "names.h"
 #include "proctable.h"
 #include "timefmt.h"
+
+#define STOP_DRAIN_POLLS 64	/* at stop, up to about a million records: a few seconds */
 
 struct agent {
 	const struct agent_opts *o;
@@ -57,6 +60,7 @@ struct agent {
 	uint64_t loss_seen[ST_LOSS_SLOTS];	/* kernel totals already in an entry */
 	bool loss_commit_due;		/* loss_seen must reach the pinned map once flushed */
 	uint64_t pending_lost[AGENT_LOSS_SLOTS];
+	uint64_t invalid_seen;		/* capture_invalid_records() already counted */
 	struct run_stats stats;
 };
 
@@ -139,6 +143,7 @@ static void report_losses(struct agent *a)
 {
 	uint64_t now[ST_LOSS_SLOTS], delta[AGENT_LOSS_SLOTS] = { 0 };
 	char until[TIME_ISO_LEN + 1];
+	uint64_t invalid;
 	bool any = false;
 	size_t i;
 
@@ -149,6 +154,10 @@ static void report_losses(struct agent *a)
 			a->loss_seen[i] = now[i];
 		}
 	}
+	/* Records the capture refused as malformed (their type unknown): lost too. */
+	invalid = capture_invalid_records(a->cap);
+	a->pending_lost[AGENT_LOSS_DECODE * ST_TYPE_MAX] += invalid - a->invalid_seen;
+	a->invalid_seen = invalid;
 	for (i = 0; i < AGENT_LOSS_SLOTS; i++) {
 		delta[i] += a->pending_lost[i];
 		a->pending_lost[i] = 0;
@@ -165,9 +174,12 @@ static void report_losses(struct agent *a)
 	memcpy(a->loss_since, until, sizeof(until));
 }
 
-static void drain(struct agent *a)
+/* Takes what is pending, CAPTURE_POLL_MAX records per poll: until the ring is caught up,
+ * or for at most `polls` polls while the producers keep pace (then the rest waits for the
+ * next turn of the loop, after the timers and signals). */
+static void drain(struct agent *a, int polls)
 {
-	while (capture_poll(a->cap, 0) > 0)
+	while (polls-- > 0 && capture_poll(a->cap, 0) >= CAPTURE_POLL_MAX)
 		;
 }
 
@@ -191,7 +203,7 @@ static void tick(struct agent *a)
 {
 	struct chain_stats cs;
 
-	drain(a);
+	drain(a, 1);
 	if (ms_since(&a->last_loss_check) >= a->cfg.loss_check_ms)
 		report_losses(a);
 	chain_get_stats(a->chain, &cs);
@@ -421,12 +433,16 @@ static int loop(struct agent *a)
 	}
 }
 
-static void stop(struct agent *a, int sig)
+/* Returns 0, or -errno when the last entries could not be written. */
+static int stop(struct agent *a, int sig)
 {
 	char name[16];
+	int err;
 
 	notify_systemd("STOPPING=1");
-	drain(a);
+	/* What was sent before the stop, within reason: a storm that goes on would keep
+	 * the stop from ever happening (systemd kills after 30 s, without a stop entry). */
+	drain(a, STOP_DRAIN_POLLS);
 	report_losses(a);
 	{
 		struct chain_stats cs;
@@ -434,11 +450,11 @@ static void stop(struct agent *a, int sig)
 		chain_get_stats(a->chain, &cs);
 		a->stats.entries_lost = cs.entries_lost;
 	}
-	snprintf(name, sizeof(name), "SIG%s", sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 	buf_reset(&a->ev);
-	lifecycle_stop(&a->ev, &a->stats, name);
+	lifecycle_stop(&a->ev, &a->stats, names_signal(sig, name));
 	append_own(a, "agent-stop");
-	if (flush(a)) {
+	err = flush(a);
+	if (err) {
 		struct chain_stats cs;
 
 		/* Nowhere left to record it: say it where the operator looks. */
@@ -446,6 +462,7 @@ static void stop(struct agent *a, int sig)
 		die_line("writing to %s still fails (%s): the last entries, including the stop "
 			 "entry, are not in the trail", a->o->trail_dir, strerror(-cs.write_error));
 	}
+	return err;
 }
 
 int agent_run(const struct agent_opts *o)
@@ -522,7 +539,11 @@ int agent_run(const struct agent_opts *o)
 	proctable_scan_proc(a.pt, "/proc");
 
 	e = compressor_start(&a.comp, a.trail_real);
-	if (e || open_chain(&a, &st))
+	if (e) {
+		die_line("cannot start the compression thread: %s", strerror(-e));
+		goto out;
+	}
+	if (open_chain(&a, &st))
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &a.last_seal);
 	a.last_loss_check = a.last_clock_sync = a.last_seal;
@@ -547,10 +568,9 @@ int agent_run(const struct agent_opts *o)
 	notify_systemd("READY=1");
 
 	e = loop(&a);
-	stop(&a, e);
+	ret = stop(&a, e) ? 1 : 0;	/* 1: the trail lacks its last entries (said above) */
 	fprintf(stderr, "sealtraild: stopped on %s after %" PRIu64 " events\n",
 		sigabbrev_np(e) ? sigabbrev_np(e) : "signal", a.stats.events);
-	ret = 0;
 out:
 	chain_close(a.chain);
 	capture_close(a.cap);

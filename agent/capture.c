@@ -240,7 +240,7 @@ static int capture_sample(void *ctx, void *data, size_t size)
 		c->stop = rc;
 		return -ECANCELED;	/* libbpf stops on a negative return */
 	}
-	return 0;
+	return c->delivered < CAPTURE_POLL_MAX ? 0 : -ECANCELED;
 }
 
 /*
@@ -803,13 +803,15 @@ int capture_poll(struct capture *c, int timeout_ms)
 	err = ring_buffer__poll(c->rb, timeout_ms);
 	if (c->stop)
 		return c->stop;
+	if (c->delivered >= CAPTURE_POLL_MAX)
+		return c->delivered;
 	if (err < 0 && err != -EINTR)
 		return err;
 	/* Records below the wakeup threshold raise no event: take them anyway. */
 	err = ring_buffer__consume(c->rb);
 	if (c->stop)
 		return c->stop;
-	if (err < 0)
+	if (err < 0 && c->delivered < CAPTURE_POLL_MAX)
 		return err;
 	return c->delivered;
 }

@@ -84,8 +84,12 @@ int capture_set_filters(struct capture *c, const struct capture_filters *f);
 /* Changes the tgid that never generates events (0 = the caller's). Returns 0 or -errno. */
 int capture_set_agent_pid(struct capture *c, uint32_t pid);
 
-/* Consumes what is pending, waiting up to timeout_ms (0 = don't wait) for data.
- * Returns the number of records delivered, or -errno / the callback's value. */
+/* Consumes what is pending, waiting up to timeout_ms (0 = don't wait) for data, and at
+ * most CAPTURE_POLL_MAX records: producers that keep up with the consumer would otherwise
+ * keep one call going for as long as they do, and the caller has timers and signals to
+ * serve. Returns the number of records delivered (CAPTURE_POLL_MAX: more may be pending),
+ * or -errno / the callback's value. */
+#define CAPTURE_POLL_MAX 16384
 int capture_poll(struct capture *c, int timeout_ms);
 
 /* A file descriptor that becomes readable when records are pending (epoll). */

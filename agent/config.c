@@ -265,6 +265,7 @@ int config_load(const char *path, struct agent_config *cfg, char *err, size_t er
 	size_t len;
 	int ret;
 
+	err[0] = '\0';
 	ret = defaults(cfg);
 	if (ret || !path)
 		goto digest;
@@ -306,6 +307,9 @@ out:
 	free(text);
 	if (ret)
 		config_free(cfg);
+	/* Every failure has its reason (out of memory sets none on the way). */
+	if (ret && !err[0])
+		snprintf(err, errlen, "%s", strerror(-ret));
 	return ret;
 }
 

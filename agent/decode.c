@@ -167,6 +167,33 @@ static void put_mode(struct jw *w, int64_t mode)
 }
 
 /* ---- sections, in key order --------------------------------------------------------- */
+/* One set of ids, in key order: egid euid fsgid fsuid gid sgid suid uid. */
+static void put_ids(struct jw *w, const char *key, const uint32_t ids[8])
+{
+	static const char *const names[8] = { "egid", "euid", "fsgid", "fsuid",
+					      "gid",  "sgid", "suid",  "uid" };
+	int i;
+
+	jw_key(w, key);
+	jw_object_begin(w);
+	for (i = 0; i < 8; i++) {
+		jw_key(w, names[i]);
+		jw_uint(w, ids[i]);
+	}
+	jw_object_end(w);
+}
+
+static void put_caps(struct jw *w, const char *key, uint64_t effective, uint64_t inheritable,
+		     uint64_t permitted)
+{
+	jw_key(w, key);
+	jw_object_begin(w);
+	put_u64_hex(w, "effective", effective);
+	put_u64_hex(w, "inheritable", inheritable);
+	put_u64_hex(w, "permitted", permitted);
+	jw_object_end(w);
+}
+
 static void put_credentials(struct jw *w, const struct st_record *r, const struct ev *e)
 {
 	int i;
@@ -174,59 +201,23 @@ static void put_credentials(struct jw *w, const struct st_record *r, const struc
 	jw_key(w, "credentials");
 	jw_object_begin(w);
 	if (e->capset) {
-		jw_key(w, "new");
-		jw_object_begin(w);
-		put_u64_hex(w, "effective", r->arg[3]);
-		put_u64_hex(w, "inheritable", r->arg[5]);
-		put_u64_hex(w, "permitted", r->arg[4]);
-		jw_object_end(w);
-		jw_key(w, "old");
-		jw_object_begin(w);
-		put_u64_hex(w, "effective", r->arg[0]);
-		put_u64_hex(w, "inheritable", r->arg[2]);
-		put_u64_hex(w, "permitted", r->arg[1]);
-		jw_object_end(w);
+		put_caps(w, "new", r->arg[3], r->arg[5], r->arg[4]);
+		put_caps(w, "old", r->arg[0], r->arg[2], r->arg[1]);
 	} else {
 		const struct st_task *t = &r->task;
+		/* The ids before the call: arg[3..6] hold (uid << 32 | euid), (suid << 32 |
+		 * fsuid), (gid << 32 | egid), (sgid << 32 | fsgid). */
+		const uint32_t now[8] = { t->egid, t->euid, t->fsgid, t->fsuid,
+					  t->gid,  t->sgid, t->suid,  t->uid };
+		const uint32_t before[8] = {
+			(uint32_t)r->arg[5],	     (uint32_t)r->arg[3],
+			(uint32_t)r->arg[6],	     (uint32_t)r->arg[4],
+			(uint32_t)(r->arg[5] >> 32), (uint32_t)(r->arg[6] >> 32),
+			(uint32_t)(r->arg[4] >> 32), (uint32_t)(r->arg[3] >> 32),
+		};
 
-		jw_key(w, "new");
-		jw_object_begin(w);
-		jw_key(w, "egid");
-		jw_uint(w, t->egid);
-		jw_key(w, "euid");
-		jw_uint(w, t->euid);
-		jw_key(w, "fsgid");
-		jw_uint(w, t->fsgid);
-		jw_key(w, "fsuid");
-		jw_uint(w, t->fsuid);
-		jw_key(w, "gid");
-		jw_uint(w, t->gid);
-		jw_key(w, "sgid");
-		jw_uint(w, t->sgid);
-		jw_key(w, "suid");
-		jw_uint(w, t->suid);
-		jw_key(w, "uid");
-		jw_uint(w, t->uid);
-		jw_object_end(w);
-		jw_key(w, "old");
-		jw_object_begin(w);
-		jw_key(w, "egid");
-		jw_uint(w, (uint32_t)r->arg[5]);
-		jw_key(w, "euid");
-		jw_uint(w, (uint32_t)r->arg[3]);
-		jw_key(w, "fsgid");
-		jw_uint(w, (uint32_t)r->arg[6]);
-		jw_key(w, "fsuid");
-		jw_uint(w, (uint32_t)r->arg[4]);
-		jw_key(w, "gid");
-		jw_uint(w, (uint32_t)(r->arg[5] >> 32));
-		jw_key(w, "sgid");
-		jw_uint(w, (uint32_t)(r->arg[6] >> 32));
-		jw_key(w, "suid");
-		jw_uint(w, (uint32_t)(r->arg[4] >> 32));
-		jw_key(w, "uid");
-		jw_uint(w, (uint32_t)(r->arg[3] >> 32));
-		jw_object_end(w);
+		put_ids(w, "new", now);
+		put_ids(w, "old", before);
 		jw_key(w, "requested");
 		jw_array_begin(w);
 		for (i = 0; i < e->nrequested; i++)
@@ -600,9 +591,12 @@ static bool touches_protected(const struct decoder *d, const struct ev *e)
 {
 	size_t i;
 
+	/* target: a hard link's existing file (a second name for a key or segment is a
+	 * way to read or change it later, unwatched), or a symlink's text. */
 	for (i = 0; i < d->o.nprotect; i++)
 		if (under(&e->path, d->o.protect[i], d->protect_len[i]) ||
-		    under(&e->original, d->o.protect[i], d->protect_len[i]))
+		    under(&e->original, d->o.protect[i], d->protect_len[i]) ||
+		    under(&e->target, d->o.protect[i], d->protect_len[i]))
 			return true;
 	return false;
 }

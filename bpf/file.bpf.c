@@ -334,7 +334,13 @@ FILE_SYSCALL(fremovexattr, 2, ST_SYS_FREMOVEXATTR, ST_XATTR)
 FILE_SYSCALL(removexattrat, 4, ST_SYS_REMOVEXATTRAT, ST_XATTR)
 
 /* Enters defined above; their exits are the common one. */
-SYS_EXIT(unlinkat) { return file_exit(ret, ST_SYS_UNLINKAT, ST_UNLINK); }
+/* The type decided at enter, from the flags still in the registers: a lost rmdir counts
+ * as a lost rmdir. */
+SYS_EXIT(unlinkat)
+{
+	return file_exit(ret, ST_SYS_UNLINKAT,
+			 (sys_arg(regs, 2) & AT_REMOVEDIR_) ? ST_RMDIR : ST_UNLINK);
+}
 SYS_EXIT(setxattrat) { return file_exit(ret, ST_SYS_SETXATTRAT, ST_XATTR); }
 
 SYS_EXIT(ioctl)

@@ -106,7 +106,7 @@ static void test_activity_is_sealed(void **state)
 	static struct agent_run a;	/* outlives a failed assertion: see teardown */
 	struct ah_events e;
 	char work[4300], path[4400];
-	pid_t child;
+	pid_t child, agent_pid;
 	ssize_t i;
 	int status;
 
@@ -116,6 +116,7 @@ static void test_activity_is_sealed(void **state)
 	snprintf(work, sizeof(work), "%s/work", a.dir);
 	mkdir(work, 0755);
 	ah_start(&a, true, true);
+	agent_pid = a.pid;	/* ah_stop() forgets it */
 	child = in_child(file_activity, work, &status);
 	assert_int_equal(WEXITSTATUS(status), 3);
 	usleep(300000);
@@ -182,7 +183,8 @@ static void test_activity_is_sealed(void **state)
 	assert_int_equal(ah_int(e.ev[i], "process.exit_code"), 3);
 	/* The agent never records itself. */
 	for (i = 0; i < (ssize_t)e.n; i++)
-		assert_true(ah_int(e.ev[i], "process.pid") != a.pid || !ah_get(e.ev[i], "process"));
+		assert_true(ah_int(e.ev[i], "process.pid") != agent_pid ||
+			    !ah_get(e.ev[i], "process"));
 	ah_events_free(&e);
 	ah_cleanup(&a);
 	live_run = NULL;
@@ -312,8 +314,9 @@ static void test_reload_and_tamper(void **state)
 {
 	static struct agent_run a;	/* outlives a failed assertion: see teardown */
 	struct ah_events e;
-	char work[4300], cfg[9000], evil[4400], before[4400], after[4400];
-	size_t i, reloads = 0, refused = 0, tamper_open = 0, tamper_signal = 0;
+	char work[4300], cfg[9000], evil[4400], before[4400], after[4400], key[4400],
+		stolen[4400];
+	size_t i, reloads = 0, refused = 0, tamper_open = 0, tamper_signal = 0, tamper_link = 0;
 	pid_t agent_pid;
 	int status;
 
@@ -344,8 +347,14 @@ static void test_reload_and_tamper(void **state)
 
 		assert_non_null(realpath(a.trail, real));
 		snprintf(evil, sizeof(evil), "%s/evil", real);
+		assert_non_null(realpath(a.keys, real));
+		snprintf(key, sizeof(key), "%s/writer.key", real);
+		assert_non_null(realpath(a.dir, real));
+		snprintf(stolen, sizeof(stolen), "%s/stolen.key", real);
 	}
 	in_child(write_in, evil, &status);
+	/* A second name for the writer's key, outside the protected directory. */
+	assert_int_equal(link(key, stolen), 0);
 	usleep(300000);
 	agent_pid = a.pid;
 	assert_int_equal(ah_stop(&a, SIGTERM), 0);
@@ -366,6 +375,10 @@ static void test_reload_and_tamper(void **state)
 			assert_true(ah_is(ev, "event.kind", "alert"));
 			tamper_open++;
 		}
+		if (ah_is(ev, "event.action", "link") && ah_is(ev, "file.target_path", key)) {
+			assert_true(ah_is(ev, "event.kind", "alert"));
+			tamper_link++;
+		}
 		if (ah_is(ev, "event.action", "signal") && ah_is(ev, "sealtrail.signal.name", "SIGHUP")) {
 			assert_true(ah_get(ev, "sealtrail.tamper") != NULL);
 			assert_int_equal(ah_int(ev, "target.process.pid"), agent_pid);
@@ -376,6 +389,7 @@ static void test_reload_and_tamper(void **state)
 	assert_int_equal(reloads, 1);
 	assert_int_equal(refused, 1);
 	assert_int_equal(tamper_open, 1);
+	assert_int_equal(tamper_link, 1);
 	assert_true(tamper_signal >= 2);
 	{
 		bool seen_before = false;
