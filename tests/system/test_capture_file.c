@@ -23,9 +23,13 @@ static int group_setup(void **state)
 	return harness_open(0);
 }
 
+static char cgroup_dir[PATH_MAX];	/* test_ignore_cgroups' cgroup, if it made one */
+
 static int group_teardown(void **state)
 {
 	(void)state;
+	if (cgroup_dir[0])
+		rmdir(cgroup_dir);	/* gone already unless that test failed midway */
 	harness_close();
 	return 0;
 }
@@ -755,8 +759,6 @@ static bool make_cgroup(char *dir, size_t len, uint64_t *id)
 	}
 	return false;
 }
-
-static char cgroup_dir[PATH_MAX];
 
 static void file_child(void *arg)
 {

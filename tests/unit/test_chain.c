@@ -133,6 +133,7 @@ static void test_entry_known_answer(void **state)
 /* ---- the writer --------------------------------------------------------------- */
 struct fixture {
 	char *dir;
+	char *mnt;	/* a test's tmpfs, unmounted by teardown whatever happened */
 	char trail[4096], keys[4096];
 };
 
@@ -152,6 +153,11 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	if (f->mnt) {
+		umount2(f->mnt, MNT_DETACH);
+		tl_rmtree(f->mnt);
+		free(f->mnt);
+	}
 	tl_rmtree(f->dir);
 	free(f->dir);
 	free(f);
@@ -535,7 +541,7 @@ static bool trail_has(const char *trail, const char *text)
 static void test_full_disk_records_gap(void **state)
 {
 	struct fixture *f = *state;
-	char *mnt = tl_tmpdir("tiny"), ev[256], filler[4096];
+	char *mnt = f->mnt = tl_tmpdir("tiny"), ev[256], filler[4096];
 	struct verify_result r;
 	struct chain_stats s;
 	struct chain_opts o;
@@ -544,11 +550,8 @@ static void test_full_disk_records_gap(void **state)
 	int i, fails = 0, fd;
 
 	(void)state;
-	if (geteuid() != 0 || mount("tmpfs", mnt, "tmpfs", 0, "size=64k")) {
-		tl_rmtree(mnt);
-		free(mnt);
-		skip();
-	}
+	if (geteuid() != 0 || mount("tmpfs", mnt, "tmpfs", 0, "size=64k"))
+		skip();	/* teardown removes mnt */
 	snprintf(f->trail, sizeof(f->trail), "%s/trail", mnt);
 	o = (struct chain_opts){ .trail_dir = f->trail, .key_dir = f->keys, .write_bytes = 1 };
 	assert_int_equal(chain_open(&c, &o, &st), 0);
@@ -583,9 +586,6 @@ static void test_full_disk_records_gap(void **state)
 	assert_int_equal(r.gaps, 1);
 	assert_int_equal(r.gap_entries, (uint64_t)fails);
 	assert_int_equal(r.entries + (uint64_t)fails, 400 + 1 + 2);
-	umount2(mnt, MNT_DETACH);
-	tl_rmtree(mnt);
-	free(mnt);
 }
 
 int main(void)
