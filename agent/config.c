@@ -164,6 +164,9 @@ static int get_ids(const cJSON *v, const char *key, uint64_t max, uint64_t **out
 
 	if (!cJSON_IsArray(v))
 		return fail(err, errlen, "key \"%s\": must be a list of integers", key);
+	/* The kernel's map holds no more: refused here, not at start. */
+	if (cJSON_GetArraySize(v) > ST_IGNORE_IDS_MAX)
+		return fail(err, errlen, "key \"%s\": at most %d entries", key, ST_IGNORE_IDS_MAX);
 	*out = calloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(uint64_t));
 	if (!*out)
 		return -ENOMEM;
@@ -226,7 +229,7 @@ static int apply(struct agent_config *c, const cJSON *root, char *err, size_t er
 			ret = get_ids(v, k, 1ull << 53, &c->ignore_cgroups, &c->n_ignore_cgroups, err,
 				      errlen);
 		} else if (!strcmp(k, "ignore_comms")) {
-			ret = get_strings(v, k, 256, check_comm, &c->ignore_comms, err, errlen);
+			ret = get_strings(v, k, ST_IGNORE_COMMS_MAX, check_comm, &c->ignore_comms, err, errlen);
 		} else if (!strcmp(k, "ignore_paths")) {
 			ret = get_strings(v, k, ST_PATH_RULES_MAX, check_rule_path, &c->ignore_paths,
 					  err, errlen);

@@ -4,9 +4,6 @@
 #ifndef SEALTRAIL_MAPS_BPF_H
 #define SEALTRAIL_MAPS_BPF_H
 
-#define IGNORE_UIDS_MAX	  1024
-#define IGNORE_CGROUPS_MAX 1024
-#define IGNORE_COMMS_MAX  256
 #define SENSITIVE_DIRS_MAX 4096
 /* Dispatch table size: syscall numbers 0..SYSCALL_SLOTS-1 (x86-64 and the generic table
  * stay below 512). Userspace marks a handler unavailable for a number beyond it. */
@@ -157,21 +154,21 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, IGNORE_UIDS_MAX);
+	__uint(max_entries, ST_IGNORE_IDS_MAX);
 	__type(key, __u32);
 	__type(value, __u8);
 } ignore_uids SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, IGNORE_CGROUPS_MAX);
+	__uint(max_entries, ST_IGNORE_IDS_MAX);
 	__type(key, __u64);
 	__type(value, __u8);
 } ignore_cgroups SEC(".maps") __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, IGNORE_COMMS_MAX);
+	__uint(max_entries, ST_IGNORE_COMMS_MAX);
 	__type(key, char[ST_COMM_LEN]);
 	__type(value, __u8);
 } ignore_comms SEC(".maps") __weak;

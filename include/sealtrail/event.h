@@ -225,6 +225,8 @@ enum st_config_flag {
 
 #define ST_PREFIX_MAX     128	/* bytes of a path-rule prefix */
 #define ST_PATH_RULES_MAX 32	/* prefixes per list */
+#define ST_IGNORE_IDS_MAX 1024	/* entries of ignore_uids, of ignore_cgroups */
+#define ST_IGNORE_COMMS_MAX 256	/* entries of ignore_comms */
 #define ST_SENSITIVE_NAMES 8	/* name prefixes per sensitive directory */
 #define ST_SENSITIVE_NAME_MAX 32
 

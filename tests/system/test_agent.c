@@ -267,6 +267,7 @@ static void test_kill9_under_load_recovers(void **state)
 /* Bad configuration: one line naming the key and why, exit 2, nothing written. */
 static void test_bad_configuration_is_refused(void **state)
 {
+	static char many_uids[16 * 1024];	/* one more than the kernel's map holds */
 	static const struct {
 		const char *json, *expect;
 	} cases[] = {
@@ -278,11 +279,19 @@ static void test_bad_configuration_is_refused(void **state)
 		{ "{\"flush_ms\": 100,\n \"segment_bytes\": 1,}", "line 2: not valid JSON" },
 		{ "[]", "must be a JSON object" },
 		{ "{\"ignore_comms\": [\"a-name-longer-than-15\"]}", "\"ignore_comms\"" },
+		{ many_uids, "\"ignore_uids\": at most 1024 entries" },
 	};
 	static struct agent_run a;	/* outlives a failed assertion: see teardown */
 	size_t i;
 
 	(void)state;
+	{
+		size_t n = (size_t)snprintf(many_uids, sizeof(many_uids), "{\"ignore_uids\": [0");
+
+		for (i = 1; i <= 1024; i++)
+			n += (size_t)snprintf(many_uids + n, sizeof(many_uids) - n, ", %zu", 1000 + i);
+		snprintf(many_uids + n, sizeof(many_uids) - n, "]}");
+	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		ah_prepare(&a, "badcfg", cases[i].json);
 		live_run = &a;
