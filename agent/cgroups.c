@@ -112,17 +112,36 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 	return 0;
 }
 
-static void rescan(struct cgroups *c)
+/* Walks the hierarchy again, at most once a second; false when it did not. */
+static bool rescan(struct cgroups *c)
 {
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (c->last_scan.tv_sec && now.tv_sec - c->last_scan.tv_sec < 1)
-		return;
+		return false;
 	c->last_scan = now;
 	scanning = c;
 	nftw(c->root, visit, 16, FTW_PHYS | FTW_MOUNT);
 	scanning = NULL;
+	return true;
+}
+
+/* Remembers that a cgroup is gone: its events (the last exits of a finished scope or
+ * container) would otherwise look it up and rescan at every one. Ids are not reused
+ * within a boot, and one the walk did not find after its event happened was removed. */
+static void remember_gone(struct cgroups *c, uint64_t id)
+{
+	struct cgroup_slot *s;
+
+	if ((c->used + 1) * 2 > c->cap && grow(c))
+		return;
+	s = lookup(c, id, true);
+	if (!s->id) {
+		c->used++;
+		s->id = id;
+		s->container[0] = '\0';
+	}
 }
 
 int cgroups_new(struct cgroups **out, const char *root)
@@ -156,9 +175,10 @@ const char *cgroups_container(struct cgroups *c, uint64_t cgroup_id)
 	if (!cgroup_id)
 		return NULL;
 	s = lookup(c, cgroup_id, false);
-	if (!s) {
-		rescan(c);
+	if (!s && rescan(c)) {
 		s = lookup(c, cgroup_id, false);
+		if (!s)
+			remember_gone(c, cgroup_id);
 	}
 	return s && s->container[0] ? s->container : NULL;
 }
