@@ -86,63 +86,19 @@ static void sensitive_dir_add_name(struct sensitive_dir *d, const char *name, si
 	n->len[n->count++] = len;
 }
 
-/* Directory `path` with any name, and its subdirectories down to `depth` levels. Symlinks
- * below it are not followed (an open through them has another parent anyway). */
-static int sensitive_set_add_tree(struct sensitive_set *set, const char *path, int depth)
+static int sensitive_set_add_tree(struct sensitive_set *set, const char *path, int depth);
+
+/* The trees (`depth` levels) of the subdirectories of `path` whose names start with
+ * name[0..len) (len 0: all of them). follow: a symlink to a directory counts too. */
+static int add_subdir_trees(struct sensitive_set *set, const char *path, const char *name,
+			    size_t len, int depth, bool follow)
 {
-	struct sensitive_dir *d;
 	struct dirent *ent;
 	struct stat st;
 	char sub[PATH_MAX];
-	DIR *dir;
+	DIR *dir = opendir(path);
 	int err = 0, n;
 
-	if (stat(path, &st) || !S_ISDIR(st.st_mode))
-		return 0;
-	d = sensitive_set_dir(set, &st);
-	if (!d)
-		return -ENOMEM;
-	sensitive_dir_any(d);
-	if (depth <= 0)
-		return 0;
-	dir = opendir(path);
-	if (!dir)
-		return 0;
-	while (!err && (ent = readdir(dir))) {
-		if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, ".."))
-			continue;
-		n = snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "", ent->d_name);
-		if (n < 0 || (size_t)n >= sizeof(sub))
-			continue;
-		if (lstat(sub, &st) || !S_ISDIR(st.st_mode))
-			continue;
-		err = sensitive_set_add_tree(set, sub, depth - 1);
-	}
-	closedir(dir);
-	return err;
-}
-
-/* Directory `path` with name prefix `name`, plus the trees of its subdirectories whose
- * names start with it ("/etc/sudoers" takes /etc/sudoers.d). */
-static int sensitive_set_add_in(struct sensitive_set *set, const char *path, const char *name,
-				size_t len)
-{
-	struct sensitive_dir *d;
-	struct dirent *ent;
-	struct stat st;
-	char sub[PATH_MAX];
-	DIR *dir;
-	int err = 0, n;
-
-	if (len == 0)
-		return sensitive_set_add_tree(set, path, SENSITIVE_DEPTH);
-	if (stat(path, &st) || !S_ISDIR(st.st_mode))
-		return 0;
-	d = sensitive_set_dir(set, &st);
-	if (!d)
-		return -ENOMEM;
-	sensitive_dir_add_name(d, name, len > ST_SENSITIVE_NAME_MAX ? ST_SENSITIVE_NAME_MAX : len);
-	dir = opendir(path);
 	if (!dir)
 		return 0;
 	while (!err && (ent = readdir(dir))) {
@@ -152,12 +108,47 @@ static int sensitive_set_add_in(struct sensitive_set *set, const char *path, con
 		n = snprintf(sub, sizeof(sub), "%s/%s", strcmp(path, "/") ? path : "", ent->d_name);
 		if (n < 0 || (size_t)n >= sizeof(sub))
 			continue;
-		if (stat(sub, &st) || !S_ISDIR(st.st_mode))
+		if ((follow ? stat(sub, &st) : lstat(sub, &st)) || !S_ISDIR(st.st_mode))
 			continue;
-		err = sensitive_set_add_tree(set, sub, SENSITIVE_DEPTH - 1);
+		err = sensitive_set_add_tree(set, sub, depth);
 	}
 	closedir(dir);
 	return err;
+}
+
+/* Directory `path` with any name, and its subdirectories down to `depth` levels. Symlinks
+ * below it are not followed (an open through them has another parent anyway). */
+static int sensitive_set_add_tree(struct sensitive_set *set, const char *path, int depth)
+{
+	struct sensitive_dir *d;
+	struct stat st;
+
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		return 0;
+	d = sensitive_set_dir(set, &st);
+	if (!d)
+		return -ENOMEM;
+	sensitive_dir_any(d);
+	return depth > 0 ? add_subdir_trees(set, path, "", 0, depth - 1, false) : 0;
+}
+
+/* Directory `path` with name prefix `name`, plus the trees of its subdirectories whose
+ * names start with it ("/etc/sudoers" takes /etc/sudoers.d). */
+static int sensitive_set_add_in(struct sensitive_set *set, const char *path, const char *name,
+				size_t len)
+{
+	struct sensitive_dir *d;
+	struct stat st;
+
+	if (len == 0)
+		return sensitive_set_add_tree(set, path, SENSITIVE_DEPTH);
+	if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		return 0;
+	d = sensitive_set_dir(set, &st);
+	if (!d)
+		return -ENOMEM;
+	sensitive_dir_add_name(d, name, len > ST_SENSITIVE_NAME_MAX ? ST_SENSITIVE_NAME_MAX : len);
+	return add_subdir_trees(set, path, name, len, SENSITIVE_DEPTH - 1, true);
 }
 
 int sensitive_set_add(struct sensitive_set *set, const char *prefix)
