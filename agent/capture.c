@@ -316,15 +316,15 @@ static int capture_dispatch(struct capture *c)
 	int enter_fd = bpf_map__fd(c->skel->maps.sys_enter_handlers);
 	int exit_fd = bpf_map__fd(c->skel->maps.sys_exit_handlers);
 	__u32 slots = sizeof(c->skel->bss->traced);
-	__u8 *both;
+	__u8 *has_enter;
 	size_t i;
 	int err = 0;
 
 	if (bpf_map__max_entries(c->skel->maps.sys_exit_handlers) != slots ||
 	    bpf_map__max_entries(c->skel->maps.sys_enter_handlers) != slots)
 		return -EINVAL;
-	both = calloc(slots, 1);
-	if (!both)
+	has_enter = calloc(slots, 1);
+	if (!has_enter)
 		return -ENOMEM;
 	for (i = 0; i < c->nprogs && !err; i++) {
 		struct capture_prog *p = &c->progs[i];
@@ -336,16 +336,19 @@ static int capture_dispatch(struct capture *c)
 		if (bpf_map_update_elem(p->kind == PROG_ENTER ? enter_fd : exit_fd, &nr, &fd,
 					BPF_ANY))
 			err = -errno;
-		both[nr] |= p->kind == PROG_ENTER ? 1 : 2;
+		if (p->kind == PROG_ENTER)
+			has_enter[nr] = 1;
 		c->info[i].attached = true;
 	}
+	/* An exit handler is enough (opens have no enter); an enter alone is not. */
 	for (i = 0; i < c->nprogs && !err; i++) {
 		struct capture_prog *p = &c->progs[i];
 
-		if (p->kind == PROG_ENTER && p->sys && both[p->sys->nr] == 3)
-			c->skel->bss->traced[p->sys->nr] = p->sys->type;
+		if (p->kind == PROG_EXIT && p->sys)
+			c->skel->bss->traced[p->sys->nr] =
+				p->sys->type | (has_enter[p->sys->nr] ? ST_TRACED_ENTER : 0);
 	}
-	free(both);
+	free(has_enter);
 	return err;
 }
 

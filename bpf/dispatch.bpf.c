@@ -19,9 +19,10 @@
 #include "syscall.bpf.h"
 
 /*
- * traced[nr]: the st_type of syscall nr when both its handlers are in the program arrays,
- * else 0. Set by userspace after filling the arrays. It is what tells "not traced" from "a
- * tail call that failed", and which type such a loss is counted for.
+ * traced[nr]: the st_type of syscall nr when its handlers are in the program arrays, else
+ * 0; with ST_TRACED_ENTER when it has an enter handler (opens are handled at exit alone).
+ * Set by userspace after filling the arrays. It is what tells "not traced" from "a tail
+ * call that failed", and which type such a loss is counted for.
  */
 __u8 traced[SYSCALL_SLOTS];
 
@@ -48,7 +49,7 @@ static __always_inline void compat_count(void)
 SEC("tp_btf/sys_enter")
 int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long id)
 {
-	if ((unsigned long)id >= SYSCALL_SLOTS || !traced[id])
+	if ((unsigned long)id >= SYSCALL_SLOTS || !(traced[id] & ST_TRACED_ENTER))
 		return 0;
 	if (syscall_compat()) {
 		compat_count();
@@ -70,7 +71,7 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 
 	if ((unsigned long)nr >= SYSCALL_SLOTS)
 		return 0;
-	type = traced[nr];
+	type = traced[nr] & ST_TRACED_TYPE;
 	if (!type || syscall_compat())
 		return 0;
 	bpf_tail_call(ctx, &sys_exit_handlers, nr);

@@ -93,9 +93,9 @@ static __always_inline __u64 sys_arg(struct pt_regs *regs, int n)
 	SEC("tp_btf/sys_exit")                                        \
 	int BPF_PROG(sys_exit__##name, struct pt_regs *regs, long ret)
 
-/* The call's first nargs arguments (nargs a constant at each call site); the others stay
- * as the caller left them (zero). */
-static __always_inline void sys_enter_args(struct pt_regs *regs, int nargs, __u64 *args)
+/* The call's first nargs arguments (nargs a constant at each call site), at enter or at
+ * exit; the others stay as the caller left them. */
+static __always_inline void sys_args(struct pt_regs *regs, int nargs, __u64 *args)
 {
 	if (nargs > 0)
 		args[0] = sys_arg(regs, 0);
@@ -121,7 +121,7 @@ static __always_inline bool inflight_begin(struct inflight *e, struct pt_regs *r
 	e->ktime_ns = bpf_ktime_get_boot_ns();
 	e->syscall = syscall;
 	e->type = type;
-	sys_enter_args(regs, nargs, e->args);
+	sys_args(regs, nargs, e->args);
 	return true;
 }
 

@@ -3,8 +3,10 @@
  * mkdir, link, symlink), attribute calls (chmod, chown, truncate, xattrs, chattr), their
  * failures, path flags, and the filters (path rules, comms, uids). Syscalls are made
  * with syscall(2) where libc might pick another one. */
+#include <linux/filter.h>
 #include <linux/fs.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -171,6 +173,44 @@ static void test_open(void **state)
 
 	/* Exactly the write opens: the read-only one left nothing. */
 	assert_int_equal(count_records(ST_OPEN, pid, NULL, NULL), 9);
+}
+
+/* A seccomp filter that fails every openat with EPERM before the kernel runs it. */
+static void seccomp_denied_child(void *arg)
+{
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
+
+	(void)arg;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		_exit(90);
+	if (syscall(SYS_openat, AT_FDCWD, tpath("denied"), O_WRONLY | O_CREAT, 0600) >= 0 ||
+	    errno != EPERM)
+		_exit(91);
+}
+
+/* A call that seccomp refuses never reaches sys_enter, only sys_exit: a write open that a
+ * container's profile denies is still an attempt a responder wants to see. */
+static void test_open_denied_by_seccomp(void **state)
+{
+	const struct st_record *r;
+	pid_t pid;
+
+	(void)state;
+	pid = run_child(seccomp_denied_child, NULL);
+	r = await_record(ST_OPEN, pid, path_is, tpath("denied"));
+	assert_non_null(r);
+	assert_int_equal(r->ret, -EPERM);
+	assert_int_equal(r->arg[0], O_WRONLY | O_CREAT);
+	assert_int_equal(r->arg[1], 0600);
+	assert_path(r, ST_S_PATH, tpath("denied"), ST_STR_JOINED);
+	assert_int_equal(access(tpath("denied"), F_OK), -1);
 }
 
 /* ---- sensitive reads --------------------------------------------------------------- */
@@ -824,6 +864,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_open, test_setup),
+		cmocka_unit_test_setup(test_open_denied_by_seccomp, test_setup),
 		cmocka_unit_test_setup(test_sensitive_read, test_setup),
 		cmocka_unit_test_setup(test_names, test_setup),
 		cmocka_unit_test_setup(test_paths_too_long, test_setup),
