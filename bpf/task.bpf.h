@@ -13,6 +13,25 @@ static __always_inline struct st_config *config_get(void)
 }
 
 /*
+ * What bpf_get_current_cgroup_id() and bpf_get_current_comm() return, read with plain
+ * loads: every record needs both, and a helper call costs a return through the kernel's
+ * return thunk on hosts with return-stack mitigations (AMD's SRSO here). The comm is
+ * copied whole, NUL included; bytes after the NUL are whatever the kernel left there (the
+ * decoder stops at the NUL).
+ */
+static __always_inline __u64 task_cgroup_id(struct task_struct *task)
+{
+	return task->cgroups->dfl_cgrp->kn->id;
+}
+
+static __always_inline void task_comm(struct task_struct *task, char comm[ST_COMM_LEN])
+{
+	_Static_assert(ST_COMM_LEN == 16, "two words");
+	((__u64 *)comm)[0] = *(__u64 *)&task->comm[0];
+	((__u64 *)comm)[1] = *(__u64 *)&task->comm[8];
+}
+
+/*
  * True when the current task's activity must not become events. Called at sys_enter, and
  * again at sys_exit when no enter was saved, to tell "filtered" from "lost".
  *
@@ -37,7 +56,7 @@ static __always_inline bool task_ignored(struct task_struct *task)
 			return true;
 	}
 	if (cfg->flags & ST_CFG_IGNORE_CGROUPS) {
-		cgroup = bpf_get_current_cgroup_id();
+		cgroup = task_cgroup_id(task);
 		if (bpf_map_lookup_elem(&ignore_cgroups, &cgroup))
 			return true;
 	}
@@ -57,7 +76,7 @@ static __always_inline void task_context(struct st_task *t, struct task_struct *
 
 	t->start_ns = task_start_boottime(task->group_leader);
 	t->parent_start_ns = task_start_boottime(parent->group_leader);
-	t->cgroup_id = bpf_get_current_cgroup_id();
+	t->cgroup_id = task_cgroup_id(task);
 	t->pid = task->tgid;
 	t->tid = task->pid;
 	t->ppid = parent->tgid;
@@ -73,7 +92,7 @@ static __always_inline void task_context(struct st_task *t, struct task_struct *
 	t->sessionid = task_sessionid(task);
 	/* nsproxy is NULL once an exiting task has left its namespaces: mntns reads 0. */
 	t->mntns = task->nsproxy->mnt_ns->ns.inum;
-	bpf_get_current_comm(t->comm, sizeof(t->comm));
+	task_comm(task, t->comm);
 }
 
 #endif
