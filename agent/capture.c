@@ -23,7 +23,7 @@ _Static_assert(sizeof(struct st_str) == 4, "st_str layout");
 _Static_assert(offsetof(struct st_record, task) == 32, "st_record layout");
 _Static_assert(offsetof(struct st_record, arg) == 128, "st_record layout");
 _Static_assert(sizeof(struct st_record) == 208, "st_record layout");
-_Static_assert(sizeof(struct st_config) == 24, "st_config layout");
+_Static_assert(sizeof(struct st_config) == 24 + ST_IGNORE_LEAD_BITS / 8, "st_config layout");
 _Static_assert(sizeof(struct st_path_key) == 4 + ST_PREFIX_MAX, "st_path_key layout");
 
 #define RINGBUF_DEFAULT	(16u << 20)
@@ -553,6 +553,7 @@ static int capture_open_pinned(struct capture *c, const char *dir, uint32_t ring
 		err = capture_read_config(c, &now);
 		if (!err) {
 			cfg->npath_rules = now.npath_rules;
+			memcpy(cfg->ignore_lead, now.ignore_lead, sizeof(cfg->ignore_lead));
 			cfg->flags |= now.flags & ST_CFG_TASK_FILTERS;
 			err = capture_write_config(c, cfg);
 		}
@@ -695,6 +696,25 @@ static int prefixes_load(struct bpf_map *map, const char *const *paths, size_t n
 	return err;
 }
 
+/* st_config.ignore_lead for these ignore prefixes. */
+static void ignore_lead_set(__u64 *bits, const char *const *paths, size_t n)
+{
+	const unsigned char *p;
+	__u32 bit;
+	size_t i;
+
+	memset(bits, 0, ST_IGNORE_LEAD_BITS / 8);
+	for (i = 0; i < n; i++) {
+		p = (const unsigned char *)paths[i];
+		if (strlen(paths[i]) < 3) {
+			memset(bits, 0xff, ST_IGNORE_LEAD_BITS / 8);
+			return;
+		}
+		bit = st_ignore_lead_bit(p[1], p[2]);
+		bits[bit / 64] |= 1ull << (bit % 64);
+	}
+}
+
 /* The bits of the set's directories, replacing the old ones (st_sensitive_bloom). */
 static int sensitive_bloom_load(struct bpf_map *map, const struct sensitive_set *set)
 {
@@ -769,6 +789,7 @@ int capture_set_filters(struct capture *c, const struct capture_filters *f)
 		err = capture_read_config(c, &cfg);
 	if (!err) {
 		cfg.npath_rules = f->n_watch_paths + f->n_ignore_paths;
+		ignore_lead_set(cfg.ignore_lead, f->ignore_paths, f->n_ignore_paths);
 		cfg.flags &= ~(__u32)(ST_CFG_QUIET_EXEC_ENOENT | ST_CFG_TASK_FILTERS);
 		if (f->quiet_exec_enoent)
 			cfg.flags |= ST_CFG_QUIET_EXEC_ENOENT;

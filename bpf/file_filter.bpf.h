@@ -26,6 +26,13 @@ static __always_inline bool path_ignored(struct scratch *s, __u32 off, int slot)
 
 	if (!cfg || !cfg->npath_rules || (r->str[slot].flags & STR_NO_RULES) || !len)
 		return false;
+	if (len >= 3) {
+		__u32 bit = st_ignore_lead_bit(s->rec[(off + 1) & (ST_RECORD_MAX - 1)],
+					       s->rec[(off + 2) & (ST_RECORD_MAX - 1)]);
+
+		if (!((cfg->ignore_lead[bit / 64] >> (bit % 64)) & 1))
+			return false;
+	}
 	if (len > ST_PREFIX_MAX)
 		len = ST_PREFIX_MAX;
 	len &= 2 * ST_PREFIX_MAX - 1;	/* no-op, for the verifier */

@@ -209,12 +209,24 @@ struct st_record {
  */
 
 /* Kernel-side configuration, the single element of the `config_map` array. */
+#define ST_IGNORE_LEAD_BITS 256
+
+/* The two bytes after a path's leading '/', hashed to a bit of st_config.ignore_lead. */
+static inline __attribute__((always_inline)) __u32 st_ignore_lead_bit(__u8 a, __u8 b)
+{
+	return ((__u32)a * 31 + b) & (ST_IGNORE_LEAD_BITS - 1);
+}
+
 struct st_config {
 	__u32 agent_pid;	/* this tgid never generates events */
 	__u32 npath_rules;	/* entries in `watch_paths` + `ignore_paths` (0: skip lookups) */
 	__u64 wakeup_bytes;	/* wake the consumer each time this much more is written */
 	__u32 flags;		/* enum st_config_flag */
 	__u32 pad;
+	/* Bit st_ignore_lead_bit(p[1], p[2]) is set for each ignore prefix p (every bit for a
+	 * prefix shorter than 3 bytes): a path whose bit is clear starts with no ignore
+	 * prefix, and skips the copy and the trie lookups that would say so. */
+	__u64 ignore_lead[ST_IGNORE_LEAD_BITS / 64];
 };
 
 enum st_config_flag {

@@ -733,6 +733,36 @@ static void test_path_rules(void **state)
 	assert_int_equal(count_records(ST_OPEN, pid, NULL, NULL), 2);
 }
 
+static void short_rule_child(void *arg)
+{
+	(void)arg;
+	make_file(tpath("x"));
+	make_file(tpath("w/a"));
+}
+
+/* An ignore prefix of one byte, "/", ignores everything but the watched directory: the
+ * kernel's quick test of a path's first bytes (st_config.ignore_lead) must not let the
+ * other paths through. */
+static void test_path_rules_short_prefix(void **state)
+{
+	char keep[PATH_MAX];
+	const char *ignore[] = { "/" }, *watch[] = { keep };
+	struct capture_filters f = {
+		.ignore_paths = ignore, .n_ignore_paths = 1,
+		.watch_paths = watch, .n_watch_paths = 1,
+	};
+	pid_t pid;
+
+	(void)state;
+	snprintf(keep, sizeof(keep), "%s/", tpath("w"));
+	assert_int_equal(mkdir(tpath("w"), 0755), 0);
+	assert_int_equal(capture_set_filters(H.cap, &f), 0);
+	pid = run_child(short_rule_child, NULL);
+	assert_non_null(await_record(ST_OPEN, pid, path_is, tpath("w/a")));
+	await_marker("w/marker");
+	assert_int_equal(count_records(ST_OPEN, pid, NULL, NULL), 1);
+}
+
 static void quiet_child(void *arg)
 {
 	if (prctl(PR_SET_NAME, "st-quiet"))
@@ -872,6 +902,7 @@ int main(void)
 		cmocka_unit_test_setup(test_xattr, test_setup),
 		cmocka_unit_test_setup(test_chattr, test_setup),
 		cmocka_unit_test_setup(test_path_rules, test_setup),
+		cmocka_unit_test_setup(test_path_rules_short_prefix, test_setup),
 		cmocka_unit_test_setup(test_ignore_comms_uids, test_setup),
 		cmocka_unit_test_setup(test_ignore_cgroups, test_setup),
 		cmocka_unit_test_setup(test_filters_invalid, test_setup),
