@@ -70,6 +70,51 @@ static __always_inline __u32 task_sessionid(struct task_struct *task)
 	return (__u32)-1;
 }
 
+/* 6.14, "dcache: back inline names with a struct-wrapped array of unsigned long": the
+ * inline name d_iname became d_shortname, a union of its bytes and words. Earlier
+ * kernels' array length is taken from their BTF. */
+struct dentry___pre_6_14 {
+	unsigned char d_iname[40];
+} __attribute__((preserve_access_index));
+
+/*
+ * When d's name (at `name`) is the one kept inside the dentry, copies the whole inline
+ * area to w[0..4] with plain loads and returns its size; else returns 0. d is a typed
+ * pointer (bpf_rdonly_cast); bytes past the name's NUL are whatever was there.
+ */
+static __always_inline __u32 dentry_inline_name(struct dentry *d, const void *name, __u64 *w)
+{
+	struct dentry___pre_6_14 *old = (void *)d;
+	__u32 size;
+
+	if (bpf_core_field_exists(d->d_shortname)) {
+		if ((__u64)name != (__u64)d + bpf_core_field_offset(d->d_shortname))
+			return 0;
+		w[0] = d->d_shortname.words[0];
+		w[1] = d->d_shortname.words[1];
+		w[2] = d->d_shortname.words[2];
+		w[3] = d->d_shortname.words[3];
+		w[4] = d->d_shortname.words[4];
+		return bpf_core_field_size(d->d_shortname);
+	}
+	if ((__u64)name != (__u64)d + bpf_core_field_offset(old->d_iname))
+		return 0;
+	size = bpf_core_field_size(old->d_iname);
+	if (size > 40)
+		size = 40;
+	if (size >= 8)
+		w[0] = *(__u64 *)&old->d_iname[0];
+	if (size >= 16)
+		w[1] = *(__u64 *)&old->d_iname[8];
+	if (size >= 24)
+		w[2] = *(__u64 *)&old->d_iname[16];
+	if (size >= 32)
+		w[3] = *(__u64 *)&old->d_iname[24];
+	if (size >= 40)
+		w[4] = *(__u64 *)&old->d_iname[32];
+	return size & ~7u;
+}
+
 /*
  * Deliberately not here, because no variant is needed:
  * - recent kernels added a group_dead argument to sched_process_exit; the exit program

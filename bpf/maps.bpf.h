@@ -24,6 +24,7 @@
 #define PATH_NAME	 (PATH_END + 1)
 #define PATH_BUF_SIZE	 (PATH_NAME + ST_PATH_MAX + 7)	/* + a NUL, rounded */
 #define PATH_MASK	 (2 * ST_PATH_MAX - 1)	/* keeps an offset inside path[] */
+#define PATH_SLACK	 40	/* an inline dentry name's size: path.bpf.h */
 
 /* What sys_enter_X saves for sys_exit_X, keyed by tid. */
 struct inflight {
@@ -57,9 +58,11 @@ struct inflight {
 
 struct scratch {
 	__u8 rec[SCRATCH_REC_SIZE];
+	char path_slack[PATH_SLACK];	/* written over by path_put_name(), never read */
 	char path[PATH_BUF_SIZE];
 	struct st_path_key head;	/* the start of a path, for the path rules */
 	char dname[ST_SENSITIVE_NAME_MAX];	/* a dentry name, for sensitive matching */
+	__u64 stage[17];		/* a dentry's inline name at stage[5]: path.bpf.h */
 	struct inflight in;		/* this exit's enter, copied out of `inflight` */
 	/*
 	 * Builder state lives here rather than in registers on purpose: a value loaded back

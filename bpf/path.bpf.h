@@ -48,6 +48,37 @@ static __always_inline void *opaque(struct scratch *s, const void *p)
 }
 
 /*
+ * Copies the name of dentry (n bytes at name, a component that fits) to s->path[pos + 1].
+ * A name kept inside the dentry (shorter than 40 bytes: nearly all of them) is read with
+ * plain loads and copied in five 8-byte moves aligned on its end, from a stage with 40
+ * bytes of slack before the name: the moves write the 40 bytes that end where the name
+ * ends, so up to 39 bytes left of pos + 1, into the part of path[] not built yet (or
+ * path_slack; the caller writes the '/' at pos afterwards), never into the components
+ * already on the right. No branch depends on n or pos, so the verifier's states still
+ * merge at the next component. Other names take a helper call, as every name did: a call
+ * returns through the kernel's return thunk, and a walk made one per component.
+ */
+static __always_inline void path_put_name(struct scratch *s, struct dentry *dentry,
+					  const unsigned char *name, __u32 n, __u32 pos)
+{
+	__u32 end = pos + 1 + n + PATH_SLACK;	/* in path_slack[] coordinates */
+	__u8 *stage = (__u8 *)s->stage, *out = (__u8 *)s->path_slack;
+	struct dentry *d;
+	int k;
+
+	if (kread_direct) {
+		d = bpf_rdonly_cast(dentry, bpf_core_type_id_kernel(struct dentry));
+		if (dentry_inline_name(d, name, &s->stage[PATH_SLACK / 8]) > n) {
+			for (k = 1; k <= PATH_SLACK / 8; k++)
+				*(__u64 *)&out[(end - 8 * k) & PATH_MASK] =
+					*(__u64 *)&stage[(PATH_SLACK + n - 8 * k) & 127];
+			return;
+		}
+	}
+	bpf_probe_read_kernel(&s->path[pos + 1], n & (PATH_END - 1), name);
+}
+
+/*
  * Prepends the path of (dentry, vfsmnt) to s->path[..PATH_END) and returns where it starts
  * (PATH_END when dentry is the namespace root). Adds ST_STR_* to s->pflags: TRUNCATED when
  * it does not fit in ST_PATH_MAX (the end is kept), TOO_DEEP when the walk stopped before a
@@ -91,8 +122,8 @@ static __always_inline __u32 path_walk(struct scratch *s, struct dentry *dentry,
 			return 0;
 		}
 		pos = (pos - n - 1) & (PATH_END - 1);
+		path_put_name(s, dentry, name, n, pos);
 		s->path[pos] = '/';
-		bpf_probe_read_kernel(&s->path[pos + 1], n & (PATH_END - 1), name);
 		parent = opaque(s, KREAD(struct dentry, dentry, d_parent));
 		if (parent == dentry) {	/* a root, but not of this mount */
 			s->pflags |= ST_STR_DISCONNECTED;

@@ -175,6 +175,61 @@ static void test_open(void **state)
 	assert_int_equal(count_records(ST_OPEN, pid, NULL, NULL), 9);
 }
 
+/* Component lengths around the 40 bytes a dentry keeps its name in (path.bpf.h copies
+ * those names in words, longer ones with a helper), and a long name renamed short. */
+static const int name_lengths[] = { 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 38, 39, 40, 41, 64 };
+
+/* The directory path; create: make each directory (in the child). */
+static void name_lengths_path(char *out, size_t size, bool create)
+{
+	size_t i, off;
+
+	off = (size_t)snprintf(out, size, "%s", tpath("lengths"));
+	if (create && mkdir(out, 0755))
+		_exit(90);
+	for (i = 0; i < sizeof(name_lengths) / sizeof(name_lengths[0]); i++) {
+		out[off++] = '/';
+		memset(out + off, 'a' + (int)i, (size_t)name_lengths[i]);
+		off += (size_t)name_lengths[i];
+		out[off] = 0;
+		if (create && (off > size - 100 || mkdir(out, 0755)))
+			_exit(90);
+	}
+}
+
+static void name_lengths_child(void *arg)
+{
+	char path[PATH_MAX], from[PATH_MAX];
+
+	name_lengths_path(path, sizeof(path), true);
+	strcat(path, "/f");
+	close(must_open(path, O_WRONLY | O_CREAT));
+	snprintf(from, sizeof(from), "%s", tpath("a-name-of-fifty-bytes-that-the-dentry-keeps-apart"));
+	close(must_open(from, O_WRONLY | O_CREAT));
+	if (rename(from, tpath("short")))
+		_exit(91);
+	close(must_open(tpath("short"), O_WRONLY));
+	(void)arg;
+}
+
+static void test_open_name_lengths(void **state)
+{
+	char path[PATH_MAX];
+	const struct st_record *r;
+	pid_t pid;
+
+	(void)state;
+	pid = run_child(name_lengths_child, NULL);
+	name_lengths_path(path, sizeof(path), false);
+	strcat(path, "/f");
+	r = await_record(ST_OPEN, pid, path_is, path);
+	assert_non_null(r);
+	assert_path(r, ST_S_PATH, path, 0);
+	r = await_record(ST_OPEN, pid, path_is, tpath("short"));
+	assert_non_null(r);
+	assert_path(r, ST_S_PATH, tpath("short"), 0);
+}
+
 /* A seccomp filter that fails every openat with EPERM before the kernel runs it. */
 static void seccomp_denied_child(void *arg)
 {
@@ -894,6 +949,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_open, test_setup),
+		cmocka_unit_test_setup(test_open_name_lengths, test_setup),
 		cmocka_unit_test_setup(test_open_denied_by_seccomp, test_setup),
 		cmocka_unit_test_setup(test_sensitive_read, test_setup),
 		cmocka_unit_test_setup(test_names, test_setup),
