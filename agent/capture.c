@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include "capture.h"
 #include "pin.h"
+#include "ring.h"
 #include "sensitive.h"
 #include "sealtrail.skel.h"
 
@@ -168,7 +169,7 @@ struct capture_prog {
 
 struct capture {
 	struct sealtrail *skel;
-	struct ring_buffer *rb;
+	struct ring *ring;
 	capture_record_fn on_record;
 	void *ctx;
 	struct capture_prog *progs;
@@ -236,11 +237,9 @@ static int capture_sample(void *ctx, void *data, size_t size)
 	}
 	c->delivered++;
 	rc = c->on_record(c->ctx, data, size);
-	if (rc) {
+	if (rc)
 		c->stop = rc;
-		return -ECANCELED;	/* libbpf stops on a negative return */
-	}
-	return c->delivered < CAPTURE_POLL_MAX ? 0 : -ECANCELED;
+	return rc;
 }
 
 /*
@@ -623,11 +622,9 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		if (!c->info[i].attached)
 			c->info[i].why = c->progs[i].why;
 	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), capture_sample, c, NULL);
-	if (!c->rb) {
-		err = -errno;
+	err = ring_open(&c->ring, bpf_map__fd(c->skel->maps.events));
+	if (err)
 		goto fail;
-	}
 	*out = c;
 	return 0;
 fail:
@@ -824,25 +821,19 @@ int capture_poll(struct capture *c, int timeout_ms)
 
 	c->delivered = 0;
 	c->stop = 0;
-	err = ring_buffer__poll(c->rb, timeout_ms);
-	if (c->stop)
-		return c->stop;
-	if (c->delivered >= CAPTURE_POLL_MAX)
-		return c->delivered;
-	if (err < 0 && err != -EINTR)
-		return err;
 	/* Records below the wakeup threshold raise no event: take them anyway. */
-	err = ring_buffer__consume(c->rb);
+	err = ring_wait(c->ring, timeout_ms);
+	ring_consume(c->ring, capture_sample, c, CAPTURE_POLL_MAX);
 	if (c->stop)
 		return c->stop;
-	if (err < 0 && c->delivered < CAPTURE_POLL_MAX)
+	if (err < 0 && err != -EINTR && !c->delivered)
 		return err;
 	return c->delivered;
 }
 
 int capture_fd(const struct capture *c)
 {
-	return ring_buffer__epoll_fd(c->rb);
+	return ring_fd(c->ring);
 }
 
 int capture_read_losses(struct capture *c, uint64_t totals[ST_LOSS_SLOTS])
@@ -960,7 +951,7 @@ void capture_close(struct capture *c)
 		if (c->progs[i].fd >= 0)
 			close(c->progs[i].fd);
 	}
-	ring_buffer__free(c->rb);
+	ring_close(c->ring);
 	sealtrail__destroy(c->skel);
 	if (c->lock_fd >= 0)
 		close(c->lock_fd);

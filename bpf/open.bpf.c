@@ -98,7 +98,7 @@ static __always_inline int open_read(struct scratch *s, struct task_struct *task
 		return 0;
 	if (task_ignored(task))
 		return 0;
-	r = record_begin(s, ST_OPEN, sys, bpf_ktime_get_boot_ns(), ret);
+	r = record_begin_task(s, task, ST_OPEN, sys, bpf_ktime_get_boot_ns(), ret);
 	r->arg[0] = flags;
 	r->arg[1] = mode;
 	r->arg[2] = open_dirfd(sys, args);
@@ -134,7 +134,7 @@ static __always_inline int open_exit(struct pt_regs *regs, long ret, __u16 sys)
 	s = scratch_get(ST_OPEN);
 	if (!s)
 		return 0;
-	r = record_begin(s, ST_OPEN, sys, bpf_ktime_get_boot_ns(), ret);
+	r = record_begin_task(s, task, ST_OPEN, sys, bpf_ktime_get_boot_ns(), ret);
 	r->arg[0] = flags;
 	r->arg[1] = mode;
 	r->arg[2] = open_dirfd(sys, args);

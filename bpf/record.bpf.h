@@ -38,9 +38,12 @@ static __always_inline struct scratch *scratch_get(__u32 type)
 	return s;
 }
 
-/* Starts a record for the current task; strings start at sizeof(struct st_record). */
-static __always_inline struct st_record *record_begin(struct scratch *s, __u16 type,
-						      __u16 syscall, __u64 ktime_ns, __s64 ret)
+/* Starts a record for task, the current task (bpf_get_current_task_btf(): a handler that
+ * has it already saves a helper call); strings start at sizeof(struct st_record). */
+static __always_inline struct st_record *record_begin_task(struct scratch *s,
+							   struct task_struct *task, __u16 type,
+							   __u16 syscall, __u64 ktime_ns,
+							   __s64 ret)
 {
 	struct st_record *r = (void *)s->rec;
 
@@ -50,10 +53,16 @@ static __always_inline struct st_record *record_begin(struct scratch *s, __u16 t
 	r->syscall = syscall;
 	r->ktime_ns = ktime_ns;
 	r->ret = ret;
-	task_context(&r->task, bpf_get_current_task_btf());
+	task_context(&r->task, task);
 	s->off = sizeof(*r);
 	s->too_large = 0;
 	return r;
+}
+
+static __always_inline struct st_record *record_begin(struct scratch *s, __u16 type,
+						      __u16 syscall, __u64 ktime_ns, __s64 ret)
+{
+	return record_begin_task(s, bpf_get_current_task_btf(), type, syscall, ktime_ns, ret);
 }
 
 /*
