@@ -47,7 +47,9 @@ static __always_inline struct st_record *record_begin_task(struct scratch *s,
 {
 	struct st_record *r = (void *)s->rec;
 
-	__builtin_memset(r, 0, sizeof(*r));
+	/* Not the task context: task_context() sets every byte of it. */
+	__builtin_memset(r, 0, offsetof(struct st_record, task));
+	__builtin_memset(r->arg, 0, sizeof(*r) - offsetof(struct st_record, arg));
 	r->abi = ST_ABI_VERSION;
 	r->type = type;
 	r->syscall = syscall;
