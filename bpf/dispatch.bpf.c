@@ -38,7 +38,8 @@ static __always_inline void compat_count(void)
 /*
  * A compat call (ia32 on x86-64, AArch32 on arm64) has a number from another table and its
  * arguments in other registers: one whose number is a traced native syscall's is skipped,
- * and counted in compat_calls. The test comes after the table lookup so that untraced
+ * and counted in compat_calls, at its exit (every traced syscall has an exit handler, not
+ * every one an enter). The test comes after the table lookup so that untraced
  * calls, nearly all of them, do not pay for it (~15-20 ns a call); other compat calls are
  * neither seen nor counted. The per-syscall tracepoints skipped compat calls too.
  *
@@ -51,10 +52,8 @@ int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long id)
 {
 	if ((unsigned long)id >= SYSCALL_SLOTS || !(traced[id] & ST_TRACED_ENTER))
 		return 0;
-	if (syscall_compat()) {
-		compat_count();
-		return 0;
-	}
+	if (syscall_compat())
+		return 0;	/* counted at its exit */
 	bpf_tail_call(ctx, &sys_enter_handlers, id);
 	return 0;
 }
@@ -72,8 +71,12 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 	if ((unsigned long)nr >= SYSCALL_SLOTS)
 		return 0;
 	type = traced[nr] & ST_TRACED_TYPE;
-	if (!type || syscall_compat())
+	if (!type)
 		return 0;
+	if (syscall_compat()) {
+		compat_count();
+		return 0;
+	}
 	bpf_tail_call(ctx, &sys_exit_handlers, nr);
 	loss_count(ST_LOSS_NO_ENTER, type);
 	return 0;

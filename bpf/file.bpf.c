@@ -104,49 +104,53 @@ SYS_ENTER(ioctl)
 	return 0;
 }
 
-SYS_ENTER(setxattrat)
+/* setxattrat's struct xattr_args { u64 value; u32 size; u32 flags; }, which the kernel
+ * has copied by the time of the exit: size and flags. */
+static __always_inline void xattr_args(const __u64 *a, __u64 *size, __u64 *flags)
 {
 	struct xattr_args args = {};
-	struct inflight e;
 
-	if (!inflight_begin(&e, regs, 6, ST_SYS_SETXATTRAT, ST_XATTR))
-		return 0;
-	if (e.args[5] >= sizeof(args))
-		bpf_probe_read_user(&args, sizeof(args), (const void *)e.args[4]);
-	e.xattr.size = args.size;
-	e.xattr.flags = args.flags;
-	inflight_store(&e);
-	return 0;
+	if (a[5] >= sizeof(args))
+		bpf_probe_read_user(&args, sizeof(args), (const void *)a[4]);
+	*size = args.size;
+	*flags = args.flags;
 }
 
-SYS_ENTER(unlinkat)
-{
-	return inflight_save(regs, 3, ST_SYS_UNLINKAT,
-			     (sys_arg(regs, 2) & AT_REMOVEDIR_) ? ST_RMDIR : ST_UNLINK);
-}
-
-/* Builds and sends the record for the call `sys` (a constant: each program keeps only its
- * own case). */
-static __always_inline int file_exit(long ret, __u16 sys, __u16 type)
+/*
+ * Builds and sends the record for the call `sys` (a constant: each program keeps only its
+ * own case). Like opens, these calls are handled at sys_exit alone, their arguments read
+ * from the caller's saved registers (names from user memory the kernel has just read),
+ * so that a call refused before it runs (seccomp) is recorded too; the time is the
+ * exit's. Only ioctl (chattr) has an enter: the old flags must be read before the call.
+ */
+static __always_inline int file_exit(struct pt_regs *regs, long ret, __u16 sys, __u16 type)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	long cwd = AT_FDCWD_;
 	bool two_paths = false;
-	struct inflight *e;
+	struct inflight *e = NULL;
 	struct st_record *r;
 	struct scratch *s;
-	__u64 *a;
+	__u64 args[6] = {}, *a = args, ktime_ns;
 
 	s = scratch_get(type);
 	if (!s)
 		return 0;
-	e = inflight_take(s, sys);
-	if (!e) {
-		inflight_missed(type);
-		return 0;
+	if (sys == ST_SYS_IOCTL) {
+		e = inflight_take(s, sys);
+		if (!e) {
+			inflight_missed(type);
+			return 0;
+		}
+		a = e->args;
+		ktime_ns = e->ktime_ns;
+	} else {
+		if (task_ignored(task))
+			return 0;
+		sys_args(regs, 6, args);
+		ktime_ns = bpf_ktime_get_boot_ns();
 	}
-	a = e->args;
-	r = record_begin(s, e->type, sys, e->ktime_ns, ret);
+	r = record_begin_task(s, task, type, sys, ktime_ns, ret);
 	switch (sys) {
 	case ST_SYS_UNLINK:		/* (name) */
 	case ST_SYS_RMDIR:
@@ -155,7 +159,7 @@ static __always_inline int file_exit(long ret, __u16 sys, __u16 type)
 		break;
 	case ST_SYS_UNLINKAT:		/* (dirfd, name, flags) */
 		r->arg[0] = dirfd_arg(a[0]);
-		if (e->type == ST_UNLINK)
+		if (type == ST_UNLINK)
 			r->arg[1] = a[2];
 		put_name(s, ST_S_PATH, task, (int)a[0], a[1], false);
 		break;
@@ -268,8 +272,7 @@ static __always_inline int file_exit(long ret, __u16 sys, __u16 type)
 		record_put_user_str(s, ST_S_NAME, (void *)a[1], ST_NAME_MAX, 0);
 		break;
 	case ST_SYS_SETXATTRAT:		/* (dirfd, name, at_flags, attr, args, size) */
-		r->arg[0] = e->xattr.size;
-		r->arg[1] = e->xattr.flags;
+		xattr_args(a, &r->arg[0], &r->arg[1]);
 		put_name(s, ST_S_PATH, task, (int)a[0], a[1], a[2] & AT_EMPTY_PATH_);
 		record_put_user_str(s, ST_S_NAME, (void *)a[3], ST_NAME_MAX, 0);
 		break;
@@ -287,6 +290,8 @@ static __always_inline int file_exit(long ret, __u16 sys, __u16 type)
 		record_put_user_str(s, ST_S_NAME, (void *)a[3], ST_NAME_MAX, 0);
 		break;
 	case ST_SYS_IOCTL:		/* (fd, cmd, arg) */
+		if (!e)
+			return 0;	/* for the verifier: e is set for ioctl */
 		r->arg[0] = e->setflags.old_flags;
 		r->arg[1] = e->setflags.new_flags;
 		r->arg[2] = (__u32)a[1];
@@ -300,52 +305,49 @@ static __always_inline int file_exit(long ret, __u16 sys, __u16 type)
 	return record_submit(s);
 }
 
-#define FILE_SYSCALL(name, nargs, sys, type)                                            \
-	SYS_ENTER(name) { return inflight_save(regs, nargs, sys, type); }               \
-	SYS_EXIT(name) { return file_exit(ret, sys, type); }
+#define FILE_SYSCALL(name, sys, type) \
+	SYS_EXIT(name) { return file_exit(regs, ret, sys, type); }
 
-FILE_SYSCALL(unlink, 1, ST_SYS_UNLINK, ST_UNLINK)
-FILE_SYSCALL(rmdir, 1, ST_SYS_RMDIR, ST_RMDIR)
-FILE_SYSCALL(rename, 2, ST_SYS_RENAME, ST_RENAME)
-FILE_SYSCALL(renameat, 4, ST_SYS_RENAMEAT, ST_RENAME)
-FILE_SYSCALL(renameat2, 5, ST_SYS_RENAMEAT2, ST_RENAME)
-FILE_SYSCALL(mkdir, 2, ST_SYS_MKDIR, ST_MKDIR)
-FILE_SYSCALL(mkdirat, 3, ST_SYS_MKDIRAT, ST_MKDIR)
-FILE_SYSCALL(link, 2, ST_SYS_LINK, ST_LINK)
-FILE_SYSCALL(linkat, 5, ST_SYS_LINKAT, ST_LINK)
-FILE_SYSCALL(symlink, 2, ST_SYS_SYMLINK, ST_SYMLINK)
-FILE_SYSCALL(symlinkat, 3, ST_SYS_SYMLINKAT, ST_SYMLINK)
-FILE_SYSCALL(chmod, 2, ST_SYS_CHMOD, ST_CHMOD)
-FILE_SYSCALL(fchmod, 2, ST_SYS_FCHMOD, ST_CHMOD)
-FILE_SYSCALL(fchmodat, 3, ST_SYS_FCHMODAT, ST_CHMOD)
-FILE_SYSCALL(fchmodat2, 4, ST_SYS_FCHMODAT2, ST_CHMOD)
-FILE_SYSCALL(chown, 3, ST_SYS_CHOWN, ST_CHOWN)
-FILE_SYSCALL(fchown, 3, ST_SYS_FCHOWN, ST_CHOWN)
-FILE_SYSCALL(lchown, 3, ST_SYS_LCHOWN, ST_CHOWN)
-FILE_SYSCALL(fchownat, 5, ST_SYS_FCHOWNAT, ST_CHOWN)
-FILE_SYSCALL(truncate, 2, ST_SYS_TRUNCATE, ST_TRUNCATE)
-FILE_SYSCALL(ftruncate, 2, ST_SYS_FTRUNCATE, ST_TRUNCATE)
-FILE_SYSCALL(setxattr, 5, ST_SYS_SETXATTR, ST_XATTR)
-FILE_SYSCALL(lsetxattr, 5, ST_SYS_LSETXATTR, ST_XATTR)
-FILE_SYSCALL(fsetxattr, 5, ST_SYS_FSETXATTR, ST_XATTR)
-FILE_SYSCALL(removexattr, 2, ST_SYS_REMOVEXATTR, ST_XATTR)
-FILE_SYSCALL(lremovexattr, 2, ST_SYS_LREMOVEXATTR, ST_XATTR)
-FILE_SYSCALL(fremovexattr, 2, ST_SYS_FREMOVEXATTR, ST_XATTR)
-FILE_SYSCALL(removexattrat, 4, ST_SYS_REMOVEXATTRAT, ST_XATTR)
+FILE_SYSCALL(unlink, ST_SYS_UNLINK, ST_UNLINK)
+FILE_SYSCALL(rmdir, ST_SYS_RMDIR, ST_RMDIR)
+FILE_SYSCALL(rename, ST_SYS_RENAME, ST_RENAME)
+FILE_SYSCALL(renameat, ST_SYS_RENAMEAT, ST_RENAME)
+FILE_SYSCALL(renameat2, ST_SYS_RENAMEAT2, ST_RENAME)
+FILE_SYSCALL(mkdir, ST_SYS_MKDIR, ST_MKDIR)
+FILE_SYSCALL(mkdirat, ST_SYS_MKDIRAT, ST_MKDIR)
+FILE_SYSCALL(link, ST_SYS_LINK, ST_LINK)
+FILE_SYSCALL(linkat, ST_SYS_LINKAT, ST_LINK)
+FILE_SYSCALL(symlink, ST_SYS_SYMLINK, ST_SYMLINK)
+FILE_SYSCALL(symlinkat, ST_SYS_SYMLINKAT, ST_SYMLINK)
+FILE_SYSCALL(chmod, ST_SYS_CHMOD, ST_CHMOD)
+FILE_SYSCALL(fchmod, ST_SYS_FCHMOD, ST_CHMOD)
+FILE_SYSCALL(fchmodat, ST_SYS_FCHMODAT, ST_CHMOD)
+FILE_SYSCALL(fchmodat2, ST_SYS_FCHMODAT2, ST_CHMOD)
+FILE_SYSCALL(chown, ST_SYS_CHOWN, ST_CHOWN)
+FILE_SYSCALL(fchown, ST_SYS_FCHOWN, ST_CHOWN)
+FILE_SYSCALL(lchown, ST_SYS_LCHOWN, ST_CHOWN)
+FILE_SYSCALL(fchownat, ST_SYS_FCHOWNAT, ST_CHOWN)
+FILE_SYSCALL(truncate, ST_SYS_TRUNCATE, ST_TRUNCATE)
+FILE_SYSCALL(ftruncate, ST_SYS_FTRUNCATE, ST_TRUNCATE)
+FILE_SYSCALL(setxattr, ST_SYS_SETXATTR, ST_XATTR)
+FILE_SYSCALL(lsetxattr, ST_SYS_LSETXATTR, ST_XATTR)
+FILE_SYSCALL(fsetxattr, ST_SYS_FSETXATTR, ST_XATTR)
+FILE_SYSCALL(removexattr, ST_SYS_REMOVEXATTR, ST_XATTR)
+FILE_SYSCALL(lremovexattr, ST_SYS_LREMOVEXATTR, ST_XATTR)
+FILE_SYSCALL(fremovexattr, ST_SYS_FREMOVEXATTR, ST_XATTR)
+FILE_SYSCALL(removexattrat, ST_SYS_REMOVEXATTRAT, ST_XATTR)
 
-/* Enters defined above; their exits are the common one. */
-/* The type decided at enter, from the flags still in the registers: a lost rmdir counts
- * as a lost rmdir. */
 SYS_EXIT(unlinkat)
 {
-	return file_exit(ret, ST_SYS_UNLINKAT,
+	return file_exit(regs, ret, ST_SYS_UNLINKAT,
 			 (sys_arg(regs, 2) & AT_REMOVEDIR_) ? ST_RMDIR : ST_UNLINK);
 }
-SYS_EXIT(setxattrat) { return file_exit(ret, ST_SYS_SETXATTRAT, ST_XATTR); }
+SYS_EXIT(setxattrat) { return file_exit(regs, ret, ST_SYS_SETXATTRAT, ST_XATTR); }
 
+/* The enter is above. */
 SYS_EXIT(ioctl)
 {
 	if (!setflags_cmd(sys_arg(regs, 1)))
 		return 0;
-	return file_exit(ret, ST_SYS_IOCTL, ST_SETFLAGS);
+	return file_exit(regs, ret, ST_SYS_IOCTL, ST_SETFLAGS);
 }

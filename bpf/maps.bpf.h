@@ -47,9 +47,6 @@ struct inflight {
 		struct {	/* ioctl FS_IOC_SETFLAGS / FS_IOC_FSSETXATTR */
 			__u64 old_flags, new_flags;
 		} setflags;
-		struct {	/* setxattrat: struct xattr_args */
-			__u64 size, flags;
-		} xattr;
 	};
 };
 

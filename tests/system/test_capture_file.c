@@ -230,12 +230,14 @@ static void test_open_name_lengths(void **state)
 	assert_path(r, ST_S_PATH, tpath("short"), 0);
 }
 
-/* A seccomp filter that fails every openat with EPERM before the kernel runs it. */
+/* A seccomp filter that fails every openat and unlinkat with EPERM before the kernel
+ * runs it. */
 static void seccomp_denied_child(void *arg)
 {
 	struct sock_filter filter[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unlinkat, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
@@ -248,17 +250,25 @@ static void seccomp_denied_child(void *arg)
 	if (syscall(SYS_openat, AT_FDCWD, tpath("denied"), O_WRONLY | O_CREAT, 0600) >= 0 ||
 	    errno != EPERM)
 		_exit(91);
+	if (syscall(SYS_unlinkat, AT_FDCWD, tpath("kept"), 0) == 0 || errno != EPERM)
+		_exit(92);
 }
 
-/* A call that seccomp refuses never reaches sys_enter, only sys_exit: a write open that a
- * container's profile denies is still an attempt a responder wants to see. */
-static void test_open_denied_by_seccomp(void **state)
+/* A call that seccomp refuses never reaches sys_enter, only sys_exit: a write open or an
+ * unlink that a container's profile denies is still an attempt a responder wants to see. */
+static void test_denied_by_seccomp(void **state)
 {
 	const struct st_record *r;
 	pid_t pid;
 
 	(void)state;
+	make_file(tpath("kept"));
 	pid = run_child(seccomp_denied_child, NULL);
+	r = await_record(ST_UNLINK, pid, path_is, tpath("kept"));
+	assert_non_null(r);
+	assert_int_equal(r->syscall, ST_SYS_UNLINKAT);
+	assert_int_equal(r->ret, -EPERM);
+	assert_int_equal(access(tpath("kept"), F_OK), 0);
 	r = await_record(ST_OPEN, pid, path_is, tpath("denied"));
 	assert_non_null(r);
 	assert_int_equal(r->ret, -EPERM);
@@ -950,7 +960,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_open, test_setup),
 		cmocka_unit_test_setup(test_open_name_lengths, test_setup),
-		cmocka_unit_test_setup(test_open_denied_by_seccomp, test_setup),
+		cmocka_unit_test_setup(test_denied_by_seccomp, test_setup),
 		cmocka_unit_test_setup(test_sensitive_read, test_setup),
 		cmocka_unit_test_setup(test_names, test_setup),
 		cmocka_unit_test_setup(test_paths_too_long, test_setup),

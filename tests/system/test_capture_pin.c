@@ -228,7 +228,7 @@ static void test_restart_keeps_events(void **state)
 	assert_int_equal(pinned_link_prog_id("link_tp_btf__sys_enter"), enter_id);
 	assert_int_equal(pinned_map_id("map_events"), ring_id);
 	n = capture_programs(H.cap, &info);
-	assert_true(n > 100);
+	assert_true(n > 80);
 	for (i = 0; i < n; i++)
 		if (!info[i].attached)
 			print_message("# not attached: %s: %s\n", info[i].name, info[i].why);
@@ -286,7 +286,7 @@ static void test_unpin_detaches(void **state)
 		assert_int_equal(harness_capture(0, pin), 0);
 	n = pinned_prog_ids(ids, 1024);
 	print_message("# %zu programs pinned\n", n);
-	assert_true(n > 100);
+	assert_true(n > 80);
 	ring_fd = pinned("map_events");
 	assert_true(ring_fd >= 0);
 
