@@ -173,7 +173,7 @@ struct st_record {
 	__u16 flags;		/* enum st_record_flag */
 	__u32 size;		/* whole record in bytes, strings included */
 	__u32 pad;
-	__u64 ktime_ns;		/* boot-based ns when the call began (opens and most file calls: returned) */
+	__u64 ktime_ns;		/* boot-based ns when the call began (exit-only calls: returned) */
 	__s64 ret;		/* the call's result: >= 0 success, -errno failure */
 	struct st_task task;
 	__u64 arg[ST_NARGS];	/* per-type integers, see below */

@@ -230,14 +230,15 @@ static void test_open_name_lengths(void **state)
 	assert_path(r, ST_S_PATH, tpath("short"), 0);
 }
 
-/* A seccomp filter that fails every openat and unlinkat with EPERM before the kernel
- * runs it. */
+/* A seccomp filter that fails every openat, unlinkat and mount with EPERM before the
+ * kernel runs it. */
 static void seccomp_denied_child(void *arg)
 {
 	struct sock_filter filter[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 1, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unlinkat, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unlinkat, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mount, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
@@ -252,10 +253,13 @@ static void seccomp_denied_child(void *arg)
 		_exit(91);
 	if (syscall(SYS_unlinkat, AT_FDCWD, tpath("kept"), 0) == 0 || errno != EPERM)
 		_exit(92);
+	if (syscall(SYS_mount, "none", tpath("kept"), "tmpfs", 0, NULL) == 0 || errno != EPERM)
+		_exit(93);
 }
 
-/* A call that seccomp refuses never reaches sys_enter, only sys_exit: a write open or an
- * unlink that a container's profile denies is still an attempt a responder wants to see. */
+/* A call that seccomp refuses never reaches sys_enter, only sys_exit: a write open, an
+ * unlink or a mount that a container's profile denies is still an attempt a responder
+ * wants to see. */
 static void test_denied_by_seccomp(void **state)
 {
 	const struct st_record *r;
@@ -269,6 +273,9 @@ static void test_denied_by_seccomp(void **state)
 	assert_int_equal(r->syscall, ST_SYS_UNLINKAT);
 	assert_int_equal(r->ret, -EPERM);
 	assert_int_equal(access(tpath("kept"), F_OK), 0);
+	r = await_record(ST_MOUNT, pid, path_is, tpath("kept"));
+	assert_non_null(r);
+	assert_int_equal(r->ret, -EPERM);
 	r = await_record(ST_OPEN, pid, path_is, tpath("denied"));
 	assert_non_null(r);
 	assert_int_equal(r->ret, -EPERM);

@@ -82,6 +82,8 @@ static void test_programs_attached(void **state)
 	assert_true(program("sys_exit__openat")->attached);
 	assert_null(program("sys_enter__unlinkat"));
 	assert_true(program("sys_exit__unlinkat")->attached);
+	assert_null(program("sys_enter__mount"));
+	assert_true(program("sys_exit__mount")->attached);
 	assert_true(program("tp_btf__signal_generate")->attached);
 }
 
@@ -704,7 +706,7 @@ static void test_module(void **state)
 	pid_t pid;
 
 	(void)state;
-	p = program("sys_enter__finit_module");
+	p = program("sys_exit__finit_module");
 	assert_non_null(p);
 	assert_true(p->attached);
 	print_message("# kernel %s CONFIG_MODULES\n", modules ? "with" : "without");
