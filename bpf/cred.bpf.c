@@ -9,31 +9,65 @@
 #include "maps.bpf.h"
 #include "syscall.bpf.h"
 
-static __always_inline int cred_enter(struct pt_regs *regs, int nargs, __u16 sys)
+/* The ids (or capabilities) the task has now, into e. */
+static __always_inline void cred_save(struct inflight *e, __u16 sys)
 {
 	const struct cred *cred = bpf_get_current_task_btf()->cred;
+
+	if (sys == ST_SYS_CAPSET) {
+		cred_caps(cred, &e->caps.effective, &e->caps.permitted, &e->caps.inheritable);
+	} else {
+		e->ids.uid = cred->uid.val;
+		e->ids.euid = cred->euid.val;
+		e->ids.suid = cred->suid.val;
+		e->ids.fsuid = cred->fsuid.val;
+		e->ids.gid = cred->gid.val;
+		e->ids.egid = cred->egid.val;
+		e->ids.sgid = cred->sgid.val;
+		e->ids.fsgid = cred->fsgid.val;
+	}
+}
+
+static __always_inline int cred_enter(struct pt_regs *regs, int nargs, __u16 sys)
+{
 	struct inflight e;
 
 	if (!inflight_begin(&e, regs, nargs, sys, ST_CRED))
 		return 0;
-	if (sys == ST_SYS_CAPSET) {
-		cred_caps(cred, &e.caps.effective, &e.caps.permitted, &e.caps.inheritable);
-	} else {
-		e.ids.uid = cred->uid.val;
-		e.ids.euid = cred->euid.val;
-		e.ids.suid = cred->suid.val;
-		e.ids.fsuid = cred->fsuid.val;
-		e.ids.gid = cred->gid.val;
-		e.ids.egid = cred->egid.val;
-		e.ids.sgid = cred->sgid.val;
-		e.ids.fsgid = cred->fsgid.val;
-	}
+	cred_save(&e, sys);
 	inflight_store(&e);
 	return 0;
 }
 
+/*
+ * An exit without its enter. A call that failed changed nothing, so the ids before it are
+ * the ids now: such a call, typically a setuid(0) that seccomp refused before it ran (it
+ * never reaches sys_enter), is recorded from the registers. One that succeeded is a loss:
+ * what it changed from is gone. (setfsuid and setfsgid return the old id, never a negative
+ * value, unless refused that way.)
+ */
+static __always_inline struct inflight *cred_without_enter(struct scratch *s,
+							    struct pt_regs *regs, long ret,
+							    int nargs, __u16 sys)
+{
+	struct inflight *e = &s->in;
+
+	if (ret >= 0) {
+		inflight_missed(ST_CRED);
+		return NULL;
+	}
+	if (task_ignored(bpf_get_current_task_btf()))
+		return NULL;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->ktime_ns = bpf_ktime_get_boot_ns();
+	sys_args(regs, nargs, e->args);
+	cred_save(e, sys);
+	return e;
+}
+
 /* Requested ids are uid_t/gid_t: (u32)-1 means "unchanged" for the calls that allow it. */
-static __always_inline int cred_exit(long ret, __u16 sys, int nids)
+static __always_inline int cred_exit(struct pt_regs *regs, long ret, __u16 sys, int nargs,
+					 int nids)
 {
 	const struct cred *cred = bpf_get_current_task_btf()->cred;
 	struct inflight *e;
@@ -45,10 +79,10 @@ static __always_inline int cred_exit(long ret, __u16 sys, int nids)
 	if (!s)
 		return 0;
 	e = inflight_take(s, sys);
-	if (!e) {
-		inflight_missed(ST_CRED);
+	if (!e)
+		e = cred_without_enter(s, regs, ret, nargs, sys);
+	if (!e)
 		return 0;
-	}
 	r = record_begin(s, ST_CRED, sys, e->ktime_ns, ret);
 	if (sys == ST_SYS_CAPSET) {
 		r->arg[0] = e->caps.effective;
@@ -71,7 +105,7 @@ static __always_inline int cred_exit(long ret, __u16 sys, int nids)
 
 #define CRED_SYSCALL(name, sys, nargs, nids)                                            \
 	SYS_ENTER(name) { return cred_enter(regs, nargs, sys); }                        \
-	SYS_EXIT(name) { return cred_exit(ret, sys, nids); }
+	SYS_EXIT(name) { return cred_exit(regs, ret, sys, nargs, nids); }
 
 CRED_SYSCALL(setuid, ST_SYS_SETUID, 1, 1)
 CRED_SYSCALL(setgid, ST_SYS_SETGID, 1, 1)

@@ -230,15 +230,16 @@ static void test_open_name_lengths(void **state)
 	assert_path(r, ST_S_PATH, tpath("short"), 0);
 }
 
-/* A seccomp filter that fails every openat, unlinkat and mount with EPERM before the
- * kernel runs it. */
+/* A seccomp filter that fails every openat, unlinkat, mount and setresuid with EPERM
+ * before the kernel runs it. */
 static void seccomp_denied_child(void *arg)
 {
 	struct sock_filter filter[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unlinkat, 1, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mount, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_unlinkat, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_mount, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_setresuid, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
@@ -255,11 +256,13 @@ static void seccomp_denied_child(void *arg)
 		_exit(92);
 	if (syscall(SYS_mount, "none", tpath("kept"), "tmpfs", 0, NULL) == 0 || errno != EPERM)
 		_exit(93);
+	if (syscall(SYS_setresuid, 4242, 4242, 4242) == 0 || errno != EPERM)
+		_exit(94);
 }
 
 /* A call that seccomp refuses never reaches sys_enter, only sys_exit: a write open, an
- * unlink or a mount that a container's profile denies is still an attempt a responder
- * wants to see. */
+ * unlink, a mount or a setresuid that a container's profile denies is still an attempt a
+ * responder wants to see. */
 static void test_denied_by_seccomp(void **state)
 {
 	const struct st_record *r;
@@ -276,6 +279,14 @@ static void test_denied_by_seccomp(void **state)
 	r = await_record(ST_MOUNT, pid, path_is, tpath("kept"));
 	assert_non_null(r);
 	assert_int_equal(r->ret, -EPERM);
+	/* Refused, so nothing changed: the ids before are the ids after (root's). */
+	r = await_record(ST_CRED, pid, NULL, NULL);
+	assert_non_null(r);
+	assert_int_equal(r->syscall, ST_SYS_SETRESUID);
+	assert_int_equal(r->ret, -EPERM);
+	assert_int_equal(r->arg[0], 4242);
+	assert_int_equal(r->arg[3], 0);
+	assert_int_equal(r->task.uid, 0);
 	r = await_record(ST_OPEN, pid, path_is, tpath("denied"));
 	assert_non_null(r);
 	assert_int_equal(r->ret, -EPERM);
