@@ -11,10 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/fs.h>
+#include <zlib.h>
 #include "testlib.h"
 #include "chain.h"
 #include "digest.h"
 #include "entry.h"
+#include "gunzip.h"
 #include "keys.h"
 #include "verify.h"
 
@@ -588,12 +590,90 @@ static void test_full_disk_records_gap(void **state)
 	assert_int_equal(r.entries + (uint64_t)fails, 400 + 1 + 2);
 }
 
+/* ---- gunzip: strict about what follows a member ----------------------------------- */
+
+/* One gzip member of text, appended to path. */
+static void gz_append(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	gzFile gz;
+
+	assert_true(fd >= 0);
+	gz = gzdopen(fd, "ab");
+	assert_non_null(gz);
+	assert_int_equal(gzwrite(gz, text, (unsigned)strlen(text)), (int)strlen(text));
+	assert_int_equal(gzclose(gz), Z_OK);
+}
+
+static void raw_append(const char *path, const void *bytes, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Everything in path through gunzip, into out; the last gunzip_read() return. */
+static ssize_t gunzip_all(const char *path, char *out, size_t cap, size_t *got)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct gunzip *g;
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	assert_int_equal(gunzip_open(&g, fd), 0);
+	*got = 0;
+	/* Small reads, so that members end inside and across calls. */
+	while ((n = gunzip_read(g, out + *got, cap - *got < 7 ? cap - *got : 7)) > 0)
+		*got += (size_t)n;
+	gunzip_free(g);
+	close(fd);
+	return n;
+}
+
+static void test_gunzip_strict(void **state)
+{
+	char *dir = tl_tmpdir("gunzip"), out[256];
+	const char *p = tl_fmt("%s/a.gz", dir);
+	size_t got;
+
+	(void)state;
+	/* Two members and an empty one read as one stream: valid gzip. */
+	gz_append(p, "first line\n");
+	gz_append(p, "");
+	gz_append(p, "second line\n");
+	assert_int_equal(gunzip_all(p, out, sizeof(out), &got), 0);
+	assert_int_equal(got, 23);
+	assert_memory_equal(out, "first line\nsecond line\n", 23);
+
+	/* Bytes after the last member that start no member: refused, not skipped. */
+	raw_append(p, "{\"x\": 1}\n", 9);
+	assert_int_equal(gunzip_all(p, out, sizeof(out), &got), -EBADMSG);
+	p = tl_fmt("%s/b.gz", dir);
+	gz_append(p, "line\n");
+	raw_append(p, "\x1f", 1);	/* half a magic number */
+	assert_int_equal(gunzip_all(p, out, sizeof(out), &got), -EBADMSG);
+
+	/* Not gzip at all, and a member cut short. */
+	p = tl_fmt("%s/c.gz", dir);
+	tl_write_file(p, "plain text\n", 11);
+	assert_int_equal(gunzip_all(p, out, sizeof(out), &got), -EBADMSG);
+	p = tl_fmt("%s/d.gz", dir);
+	gz_append(p, "a line that will be cut\n");
+	assert_int_equal(truncate(p, 20), 0);
+	assert_int_equal(gunzip_all(p, out, sizeof(out), &got), -EBADMSG);
+	tl_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hmac_known_answer),
 		cmocka_unit_test(test_key_evolution_matches_python),
 		cmocka_unit_test(test_entry_known_answer),
+		cmocka_unit_test(test_gunzip_strict),
 		cmocka_unit_test_setup_teardown(test_continues_across_restarts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_writer_at_a_time, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation_seals_compresses_and_evolves, setup,

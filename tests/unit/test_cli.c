@@ -362,6 +362,8 @@ static const char *tamper_py =
 	"elif op == 'truncate-closed': S = lines(segs[0]); put(segs[0], S[:-1])\n"
 	"elif op == 'truncate-closed-bytes':\n"
 	"    p = os.path.join(t, segs[1]); d = open(p, 'rb').read(); open(p, 'wb').write(d[:len(d)//2])\n"
+	"elif op == 'gzip-trailing':\n"
+	"    p = os.path.join(t, segs[1]); assert p.endswith('.gz'); open(p, 'ab').write(b'{\"appended\": 1}\\n')\n"
 	"elif op == 'truncate-closed-line':\n"
 	"    d = rd(segs[1]); wr(segs[1], d[:-40])\n"
 	"elif op == 'remove-segment': os.unlink(os.path.join(t, segs[1]))\n"
@@ -436,6 +438,7 @@ TAMPER_TEST(history_rewritten_with_current_key, "resign-rest", false)
 TAMPER_TEST(closed_segment_truncated, "truncate-closed", false)
 TAMPER_TEST(closed_segment_gzip_cut, "truncate-closed-bytes", false)
 TAMPER_TEST(closed_segment_cut_mid_line, "truncate-closed-line", false)
+TAMPER_TEST(closed_segment_gzip_trailing_bytes, "gzip-trailing", false)
 TAMPER_TEST(segment_removed, "remove-segment", false)
 TAMPER_TEST(first_segment_removed, "first-segment-removed", false)
 TAMPER_TEST(segment_spliced_from_other_trail, "splice", false)
@@ -687,6 +690,7 @@ int main(void)
 		cmocka_unit_test(test_tamper_history_rewritten_with_current_key),
 		cmocka_unit_test(test_tamper_closed_segment_truncated),
 		cmocka_unit_test(test_tamper_closed_segment_gzip_cut),
+		cmocka_unit_test(test_tamper_closed_segment_gzip_trailing_bytes),
 		cmocka_unit_test(test_tamper_closed_segment_cut_mid_line),
 		cmocka_unit_test(test_tamper_segment_removed),
 		cmocka_unit_test(test_tamper_first_segment_removed),

@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include "entry.h"
 #include "fileio.h"
+#include "gunzip.h"
 
 #define READ_CHUNK (1u << 20)
 
@@ -153,7 +154,7 @@ void segment_list_free(struct segment_list *l)
 /* ---- reading ----------------------------------------------------------------- */
 struct segment_reader {
 	int fd;
-	gzFile gz;
+	struct gunzip *gz;	/* a .gz segment's reader, else NULL */
 	char *buf;
 	size_t cap;
 	size_t start, end;	/* unconsumed bytes are buf[start, end) */
@@ -188,15 +189,11 @@ int segment_reader_open(int dirfd, const char *name, struct segment_reader **out
 		free(r);
 		return err;
 	}
-	if (len > 3 && !strcmp(name + len - 3, ".gz")) {
-		r->gz = gzdopen(r->fd, "rb");
-		if (!r->gz) {
-			close(r->fd);
-			free(r->buf);
-			free(r);
-			return -ENOMEM;
-		}
-		gzbuffer(r->gz, 256 * 1024);
+	if (len > 3 && !strcmp(name + len - 3, ".gz") && gunzip_open(&r->gz, r->fd)) {
+		close(r->fd);
+		free(r->buf);
+		free(r);
+		return -ENOMEM;
 	}
 	*out = r;
 	return 0;
@@ -227,20 +224,11 @@ static ssize_t fill(struct segment_reader *r)
 	}
 	room = r->cap - r->end;
 	if (r->gz) {
-		int got = gzread(r->gz, r->buf + r->end, (unsigned)(room > INT32_MAX ? INT32_MAX : room));
-		int zerr;
-
-		/* gzread() passes a file without a gzip header through as it is: a
-		 * plain file renamed .gz would read as the segment it pretends to be. */
-		if (got < 0 || gzdirect(r->gz))
-			return -EBADMSG;
-		if (got == 0) {
-			/* A clean end, or a stream cut short: zlib tells them apart. */
-			gzerror(r->gz, &zerr);
-			if (zerr != Z_OK)
-				return -EBADMSG;
-		}
-		n = got;
+		/* Not gzip (a plain file renamed .gz), corrupt, cut short or followed by
+		 * other bytes: -EBADMSG. */
+		n = gunzip_read(r->gz, r->buf + r->end, room);
+		if (n < 0)
+			return n;
 	} else {
 		do
 			n = read(r->fd, r->buf + r->end, room);
@@ -304,10 +292,8 @@ void segment_reader_close(struct segment_reader *r)
 {
 	if (!r)
 		return;
-	if (r->gz)
-		gzclose(r->gz);	/* closes fd too */
-	else
-		close(r->fd);
+	gunzip_free(r->gz);
+	close(r->fd);
 	free(r->buf);
 	free(r);
 }
