@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -251,6 +252,47 @@ static void test_append_reports_bad_lines_and_keeps_trail_valid(void **state)
 	tl_proc_free(&p);
 	assert_int_equal(run_cli(&p, NULL, verify), 0);
 	assert_non_null(strstr(p.out, "\"entries\": 2,"));
+	tl_proc_free(&p);
+	tl_rmtree(dir);
+	free(dir);
+}
+
+/* A line over 16 MiB is skipped without ever being held whole: a 128 MiB line costs the
+ * CLI no more memory than the limit (peak RSS of the children stays under 100 MB; a
+ * reader that takes the line first needs 128 MB). A NUL inside a line is a byte of it,
+ * not its end; the last line may lack its newline. */
+static void test_append_bounds_long_lines(void **state)
+{
+	char *dir = tl_tmpdir("longline"), trail[4096], keys[4096], key[4200];
+	const char *keygen[] = { "keygen", keys, NULL };
+	const char *verify[] = { "verify", "--key", key, "--json", trail, NULL };
+	/* The input is made by a shell, so that no process but the CLI ever holds it. */
+	const char *script =
+		"{ printf '{\"ok\": 1}\\n{\"x\": \"'; head -c 134217728 /dev/zero | tr '\\0' a; "
+		"printf '\"}\\n{\"ok\": 2}\\n{\"a\": 1}\\000{\"b\": 2}\\n{\"ok\": 3}'; } | "
+		"\"$0\" append --dir \"$1\" --key-dir \"$2\"";
+	struct rusage ru;
+	struct tl_proc p;
+
+	(void)state;
+	snprintf(trail, sizeof(trail), "%s/trail", dir);
+	snprintf(keys, sizeof(keys), "%s/keys", dir);
+	snprintf(key, sizeof(key), "%s/verify.key", keys);
+	assert_int_equal(run_cli(&p, NULL, keygen), 0);
+	tl_proc_free(&p);
+	{
+		const char *argv[] = { "/bin/sh", "-c", script, tl_cli(), trail, keys, NULL };
+
+		assert_int_equal(tl_run(&p, NULL, 0, argv), 1);
+	}
+	assert_non_null(strstr(p.err, "stdin:2: line longer than 16 MiB, skipped"));
+	assert_non_null(strstr(p.err, "stdin:4: not valid JSON"));
+	tl_proc_free(&p);
+	assert_int_equal(getrusage(RUSAGE_CHILDREN, &ru), 0);
+	print_message("# peak RSS of the processes run so far: %ld KB\n", ru.ru_maxrss);
+	assert_true(ru.ru_maxrss < 100 * 1024);
+	assert_int_equal(run_cli(&p, NULL, verify), 0);
+	assert_non_null(strstr(p.out, "\"entries\": 3,"));
 	tl_proc_free(&p);
 	tl_rmtree(dir);
 	free(dir);
@@ -675,6 +717,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_key_fails),
 		cmocka_unit_test(test_verify_reports_what_it_validated),
 		cmocka_unit_test(test_append_reports_bad_lines_and_keeps_trail_valid),
+		cmocka_unit_test(test_append_bounds_long_lines),
 		cmocka_unit_test(test_hostile_content_round_trips),
 		cmocka_unit_test(test_tamper_event_byte),
 		cmocka_unit_test(test_tamper_hash_digit),

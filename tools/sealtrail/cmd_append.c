@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "chain.h"
 #include "cli.h"
 #include "json.h"
+#include "linereader.h"
 
 static void report_open(const char *trail, const struct chain_status *st)
 {
@@ -71,10 +73,10 @@ int cmd_append(int argc, char **argv)
 	unsigned long long size;
 	uint64_t lineno = 0, bad = 0, appended = 0, first_seq = 0;
 	bool quiet = false;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int opt, err, ret = 0;
+	struct linereader *in = NULL;
+	const char *line;
+	size_t len;
+	int opt, err, rc, ret = 0;
 
 	while ((opt = getopt_long(argc, argv, "q", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -105,11 +107,17 @@ int cmd_append(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	arena = jv_arena_new();
-	if (!arena)
+	in = linereader_new(STDIN_FILENO, ENTRY_MAX_LINE);
+	if (!arena || !in) {
+		cli_error("append", "out of memory");
+		jv_arena_free(arena);
+		linereader_free(in);
 		return EXIT_USAGE;
+	}
 	err = chain_open(&c, &co, &st);
 	if (err) {
 		jv_arena_free(arena);
+		linereader_free(in);
 		return open_error(co.trail_dir, co.key_dir, err);
 	}
 	report_open(co.trail_dir, &st);
@@ -120,27 +128,24 @@ int cmd_append(int argc, char **argv)
 		struct json_error jerr;
 		struct jv *root;
 
-		errno = 0;
-		len = getline(&line, &cap, stdin);
-		if (len < 0) {
-			/* End of input, or a read that failed (an I/O error, or no memory for
-			 * a huge line): the rest of the input was not appended. */
-			if (!feof(stdin)) {
-				cli_error("append", "stdin:%" PRIu64 ": cannot read: %s", lineno + 1,
-					  strerror(errno ? errno : EIO));
-				ret = EXIT_USAGE;
-			}
+		rc = linereader_next(in, &line, &len);
+		if (rc == 0)
 			break;
-		}
 		lineno++;
-		if (len > 0 && line[len - 1] == '\n')
-			len--;
-		jv_arena_reset(arena);
-		if ((size_t)len > ENTRY_MAX_LINE) {
+		if (rc == -E2BIG) {
+			/* Read to its end and dropped, never held whole. */
 			cli_error("append", "stdin:%" PRIu64 ": line longer than 16 MiB, skipped", lineno);
 			bad++;
 			continue;
 		}
+		if (rc < 0) {
+			/* The rest of the input was not appended. */
+			cli_error("append", "stdin:%" PRIu64 ": cannot read: %s", lineno,
+				  strerror(-rc));
+			ret = EXIT_USAGE;
+			break;
+		}
+		jv_arena_reset(arena);
 		err = json_parse(arena, line, (size_t)len, &root, &jerr);
 		if (err || root->type != JV_OBJECT) {
 			cli_error("append", "stdin:%" PRIu64 ": %s%s (byte %zu), skipped", lineno,
@@ -188,7 +193,7 @@ int cmd_append(int argc, char **argv)
 			  bad == 1 ? "" : "s");
 		ret = EXIT_BAD;
 	}
-	free(line);
+	linereader_free(in);
 	buf_free(&event);
 	jv_arena_free(arena);
 	return ret;
