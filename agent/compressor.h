@@ -11,8 +11,9 @@ int compressor_start(struct compressor **out, const char *trail_dir);
 /* Queues a segment (chain_opts.on_segment_closed fits: ctx is the compressor). */
 void compressor_enqueue(void *ctx, const char *segment_name);
 
-/* Finishes the queue, stops the thread and frees. Returns the number of
- * segments that could not be compressed (they stay plain, and valid). */
+/* Stops the thread once the segment in progress is done, and frees. Segments
+ * still queued stay plain (valid; the agent's next start compresses them).
+ * Returns the number of segments that could not be compressed. */
 int compressor_stop(struct compressor *c);
 
 #endif
