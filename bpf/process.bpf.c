@@ -310,21 +310,27 @@ SYS_EXIT(vfork) { return fork_exit(ret, ST_SYS_VFORK); }
 /*
  * A thread's inflight entry goes with the thread (task storage), also when it was killed
  * inside a syscall and never reached sys_exit. The record is for the process: only when
- * the last thread dies,
- * which signal->live == 0 says on every kernel, with or without the tracepoint's newer
- * group_dead argument.
+ * the last thread dies, which signal->live == 0 says on every kernel, with or without the
+ * tracepoint's newer group_dead argument; and once, whichever of the last threads claims
+ * it first in exits_reported (maps.bpf.h).
  */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(tp_btf__sched_process_exit, struct task_struct *task)
 {
+	struct exit_key key = {};
 	struct st_record *r;
 	struct scratch *s;
+	__u8 one = 1;
 	__u32 code;
 
 	if ((task->flags & PF_KTHREAD) || BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
 	if (task_ignored(task))
 		return 0;
+	key.tgid = task->tgid;
+	key.start_ns = task_start_boottime(task->group_leader);
+	if (bpf_map_update_elem(&exits_reported, &key, &one, BPF_NOEXIST))
+		return 0;	/* another of its threads reported it */
 	s = scratch_get(ST_EXIT);
 	if (!s)
 		return 0;

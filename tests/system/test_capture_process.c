@@ -402,6 +402,54 @@ static void test_exit(void **state)
 	assert_int_equal(count_records(ST_EXIT, pid, NULL, NULL), 1);
 }
 
+static void *thread_spins(void *arg)
+{
+	for (;;)
+		sched_yield();
+	return arg;
+}
+
+/* Threads on every CPU, then exit_group: the kernel kills them all at once, and they
+ * die together, on different CPUs. */
+static void group_child(void *arg)
+{
+	pthread_t t;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 4; i++)
+		if (pthread_create(&t, NULL, thread_spins, NULL))
+			_exit(96);
+	sched_yield();
+	_exit(3);
+}
+
+/* The threads of a process that die together report the process's exit once: the last
+ * two can both see no thread left alive (signal->live read after both decrements). */
+static void test_exit_once_when_threads_die_together(void **state)
+{
+	pid_t pids[50];	/* the harness watches up to 64 pids at a time */
+	size_t i, round, twice = 0, n = sizeof(pids) / sizeof(pids[0]);
+
+	(void)state;
+	for (round = 0; round < 4; round++) {
+		harness_reset();
+		for (i = 0; i < n; i++) {
+			pids[i] = spawn(group_child, NULL);
+			assert_true(pids[i] > 0);
+			reap(pids[i]);
+		}
+		await_marker("group-marker");
+		for (i = 0; i < n; i++) {
+			assert_non_null(await_record(ST_EXIT, pids[i], NULL, NULL));
+			if (count_records(ST_EXIT, pids[i], NULL, NULL) != 1)
+				twice++;
+		}
+	}
+	print_message("# processes with more than one exit record: %zu of %zu\n", twice, 4 * n);
+	assert_int_equal(twice, 0);
+}
+
 /* ---- credentials ------------------------------------------------------------------- */
 
 static void cred_child(void *arg)
@@ -868,6 +916,7 @@ int main(void)
 		cmocka_unit_test_setup(test_exec_deleted, test_setup),
 		cmocka_unit_test_setup(test_fork, test_setup),
 		cmocka_unit_test_setup(test_exit, test_setup),
+		cmocka_unit_test_setup(test_exit_once_when_threads_die_together, test_setup),
 		cmocka_unit_test_setup(test_cred, test_setup),
 		cmocka_unit_test_setup(test_ptrace, test_setup),
 		cmocka_unit_test_setup(test_bpf_prog_load, test_setup),
