@@ -1,8 +1,11 @@
 /* syscall: the per-syscall handlers and what they share. Two dispatchers on the raw
- * syscall tracepoints (dispatch.bpf.c) tail-call a handler per syscall number; the enter
- * handler saves the raw arguments and the time of the call in `inflight` (the thread's
- * own storage), the exit handler takes them back and builds the record with the result.
- * Every difference between architectures' syscall ABIs is in the first section. */
+ * syscall tracepoints (dispatch.bpf.c) tail-call a handler per syscall number. Most calls
+ * have an exit handler only, which reads the arguments from the caller's saved registers
+ * (and so also sees calls refused before they ran, which never reach sys_enter). Calls
+ * that need something read before they run (old creds, chattr's old flags, exec and fork
+ * for the scheduler tracepoints, bpf's attr) have an enter handler that saves it with the
+ * raw arguments and the time in `inflight` (the thread's own storage); their exit takes
+ * it back. Every difference between architectures' syscall ABIs is in the first section. */
 #ifndef SEALTRAIL_SYSCALL_BPF_H
 #define SEALTRAIL_SYSCALL_BPF_H
 
