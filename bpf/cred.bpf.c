@@ -56,11 +56,8 @@ static __always_inline struct inflight *cred_without_enter(struct scratch *s,
 		inflight_missed(ST_CRED);
 		return NULL;
 	}
-	if (task_ignored(bpf_get_current_task_btf()))
+	if (!inflight_begin(e, regs, nargs, sys, ST_CRED))
 		return NULL;
-	__builtin_memset(e, 0, sizeof(*e));
-	e->ktime_ns = bpf_ktime_get_boot_ns();
-	sys_args(regs, nargs, e->args);
 	cred_save(e, sys);
 	return e;
 }

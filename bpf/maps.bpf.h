@@ -26,7 +26,7 @@
 #define PATH_MASK	 (2 * ST_PATH_MAX - 1)	/* keeps an offset inside path[] */
 #define PATH_SLACK	 40	/* an inline dentry name's size: path.bpf.h */
 
-/* What sys_enter_X saves for sys_exit_X, keyed by tid. */
+/* What sys_enter_X saves for sys_exit_X, in the thread's own storage (`inflight`). */
 struct inflight {
 	__u64 ktime_ns;		/* when the call began */
 	__u64 args[6];		/* raw syscall arguments */

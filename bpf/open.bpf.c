@@ -85,33 +85,11 @@ static __always_inline __u64 open_dirfd(__u16 sys, const __u64 *args)
 	return dirfd_arg(sys == ST_SYS_OPENAT || sys == ST_SYS_OPENAT2 ? (long)args[0] : AT_FDCWD_);
 }
 
-/* A read-only open that succeeded: a record only if the file is on the sensitive list. */
-static __always_inline int open_read(struct scratch *s, struct task_struct *task,
-				     struct file *file, const __u64 *args, __u16 sys,
-				     __u64 flags, __u64 mode, long ret)
-{
-	struct st_record *r;
-
-	if (KREAD(struct file, file, f_mode) & FMODE_PATH_)
-		return 0;
-	if (!sensitive_match(s, KREAD(struct file, file, f_path.dentry)))
-		return 0;
-	if (task_ignored(task))
-		return 0;
-	r = record_begin_task(s, task, ST_OPEN, sys, bpf_ktime_get_boot_ns(), ret);
-	r->arg[0] = flags;
-	r->arg[1] = mode;
-	r->arg[2] = open_dirfd(sys, args);
-	r->flags = ST_F_SENSITIVE;
-	path_of_file(s, file, task_ns_root(task), ST_STR_NO_BASE);
-	record_put_path(s, ST_S_PATH);
-	return record_submit(s);
-}
-
 static __always_inline int open_exit(struct pt_regs *regs, long ret, __u16 sys)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct file *file = NULL;
+	bool write, sensitive = false;
 	struct st_record *r;
 	struct scratch *s;
 	__u64 args[4], flags, mode;
@@ -119,20 +97,23 @@ static __always_inline int open_exit(struct pt_regs *regs, long ret, __u16 sys)
 
 	sys_args(regs, 4, args);
 	open_args(sys, args, &flags, &mode);
+	write = open_may_write(flags);
 	if (ret >= 0)
 		file = fd_file(task, ret);
-	if (!open_may_write(flags)) {
-		/* Failed read-only opens are not recorded; nor is one whose fd another thread
-		 * closed already (nothing to tell what it opened). */
-		if (!file)
-			return 0;
-		s = scratch_get(ST_OPEN);
-		return s ? open_read(s, task, file, args, sys, flags, mode, ret) : 0;
-	}
-	if (task_ignored(task))
+	/* A read-only open is a record only when it opened a sensitive file: not when it
+	 * failed, nor when another thread closed its fd already (nothing tells what it
+	 * opened), nor for O_PATH. */
+	if (!write && (!file || (KREAD(struct file, file, f_mode) & FMODE_PATH_)))
 		return 0;
 	s = scratch_get(ST_OPEN);
 	if (!s)
+		return 0;
+	if (!write) {
+		if (!sensitive_match(s, KREAD(struct file, file, f_path.dentry)))
+			return 0;
+		sensitive = true;
+	}
+	if (task_ignored(task))
 		return 0;
 	r = record_begin_task(s, task, ST_OPEN, sys, bpf_ktime_get_boot_ns(), ret);
 	r->arg[0] = flags;
@@ -140,7 +121,8 @@ static __always_inline int open_exit(struct pt_regs *regs, long ret, __u16 sys)
 	r->arg[2] = open_dirfd(sys, args);
 	if (file) {
 		path_of_file(s, file, task_ns_root(task), ST_STR_NO_BASE);
-		if (sensitive_match(s, KREAD(struct file, file, f_path.dentry)))
+		/* Write opens of sensitive files are flagged too. */
+		if (sensitive || sensitive_match(s, KREAD(struct file, file, f_path.dentry)))
 			r->flags |= ST_F_SENSITIVE;
 	} else {
 		name = (const char *)(sys == ST_SYS_OPENAT || sys == ST_SYS_OPENAT2 ? args[1] :

@@ -55,16 +55,14 @@ static __always_inline bool ptrace_recorded(long request)
 /* The target pid is as the caller gave it, in the caller's pid namespace. */
 SYS_EXIT(ptrace)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct st_record *r;
 	struct scratch *s;
 
-	if (!ptrace_recorded(sys_arg(regs, 0)) || task_ignored(task))
+	if (!ptrace_recorded(sys_arg(regs, 0)))
 		return 0;
-	s = scratch_get(ST_PTRACE);
-	if (!s)
+	r = exit_record_begin(&s, bpf_get_current_task_btf(), ST_PTRACE, ST_SYS_PTRACE, ret);
+	if (!r)
 		return 0;
-	r = record_begin_task(s, task, ST_PTRACE, ST_SYS_PTRACE, bpf_ktime_get_boot_ns(), ret);
 	r->arg[0] = sys_arg(regs, 0);
 	r->arg[1] = (int)sys_arg(regs, 1);
 	r->arg[2] = sys_arg(regs, 2);
@@ -82,13 +80,10 @@ static __always_inline int module_exit(struct pt_regs *regs, long ret, __u16 sys
 	struct scratch *s;
 	__u64 a[3] = {};
 
-	if (task_ignored(task))
-		return 0;
-	s = scratch_get(ST_MODULE);
-	if (!s)
+	r = exit_record_begin(&s, task, ST_MODULE, sys, ret);
+	if (!r)
 		return 0;
 	sys_args(regs, 3, a);
-	r = record_begin_task(s, task, ST_MODULE, sys, bpf_ktime_get_boot_ns(), ret);
 	switch (sys) {
 	case ST_SYS_INIT_MODULE:	/* (image, len, args) */
 		r->arg[0] = a[1];
@@ -158,11 +153,9 @@ SYS_EXIT(bpf)
 		return 0;
 	e = inflight_take(s, ST_SYS_BPF);
 	if (!e) {
-		if (task_ignored(bpf_get_current_task_btf()))
-			return 0;
 		e = &s->in;
-		__builtin_memset(e, 0, sizeof(*e));
-		e->ktime_ns = bpf_ktime_get_boot_ns();
+		if (!inflight_begin(e, regs, 3, ST_SYS_BPF, ST_BPF))
+			return 0;
 		bpf_attr_read(e, (const void *)sys_arg(regs, 1), sys_arg(regs, 2));
 	}
 	r = record_begin(s, ST_BPF, ST_SYS_BPF, e->ktime_ns, ret);
@@ -184,12 +177,9 @@ SYS_EXIT(mount)
 	struct st_record *r;
 	struct scratch *s;
 
-	if (task_ignored(task))
+	r = exit_record_begin(&s, task, ST_MOUNT, ST_SYS_MOUNT, ret);
+	if (!r)
 		return 0;
-	s = scratch_get(ST_MOUNT);
-	if (!s)
-		return 0;
-	r = record_begin_task(s, task, ST_MOUNT, ST_SYS_MOUNT, bpf_ktime_get_boot_ns(), ret);
 	r->arg[0] = sys_arg(regs, 3);
 	path_join(s, task, AT_FDCWD_, (const char *)sys_arg(regs, 1), false);
 	record_put_path(s, ST_S_PATH);
@@ -205,12 +195,9 @@ SYS_EXIT(umount2)
 	struct st_record *r;
 	struct scratch *s;
 
-	if (task_ignored(task))
+	r = exit_record_begin(&s, task, ST_UMOUNT, ST_SYS_UMOUNT2, ret);
+	if (!r)
 		return 0;
-	s = scratch_get(ST_UMOUNT);
-	if (!s)
-		return 0;
-	r = record_begin_task(s, task, ST_UMOUNT, ST_SYS_UMOUNT2, bpf_ktime_get_boot_ns(), ret);
 	r->arg[0] = sys_arg(regs, 1);
 	path_join(s, task, AT_FDCWD_, (const char *)sys_arg(regs, 0), false);
 	record_put_path(s, ST_S_PATH);

@@ -114,7 +114,8 @@ static __always_inline void sys_args(struct pt_regs *regs, int nargs, __u64 *arg
 		args[5] = sys_arg(regs, 5);
 }
 
-/* Fills *e for the current call; false when the task is filtered out. */
+/* Fills *e for the current call, timed now; false when the task is filtered out. At
+ * enter, for inflight_store(); at an exit whose enter is missing, in place of it. */
 static __always_inline bool inflight_begin(struct inflight *e, struct pt_regs *regs, int nargs,
 					   __u16 syscall, __u16 type)
 {
@@ -196,6 +197,20 @@ static __always_inline void inflight_missed(__u16 type)
 {
 	if (!task_ignored(bpf_get_current_task_btf()))
 		loss_count(ST_LOSS_NO_ENTER, type);
+}
+
+/* For a call handled at sys_exit alone: the task filters, then its record begun in this
+ * CPU's scratch (*sp), timed now. NULL when the task is filtered out (or no scratch). */
+static __always_inline struct st_record *exit_record_begin(struct scratch **sp,
+							   struct task_struct *task,
+							   __u16 type, __u16 syscall, long ret)
+{
+	if (task_ignored(task))
+		return NULL;
+	*sp = scratch_get(type);
+	if (!*sp)
+		return NULL;
+	return record_begin_task(*sp, task, type, syscall, bpf_ktime_get_boot_ns(), ret);
 }
 
 /* A dirfd as records store it: the int sign-extended, so AT_FDCWD reads as -100 (legacy
