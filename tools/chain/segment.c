@@ -159,17 +159,16 @@ struct segment_reader {
 	size_t cap;
 	size_t start, end;	/* unconsumed bytes are buf[start, end) */
 	bool eof;
+	bool own_fd;		/* closed with the reader (segment_reader_open's) */
+	bool skipping;		/* dropping the rest of a line over ENTRY_MAX_LINE */
 	uint64_t line_no;
 	uint64_t consumed;
 };
 
-int segment_reader_open(int dirfd, const char *name, struct segment_reader **out)
+int segment_reader_fdopen(int fd, struct segment_reader **out)
 {
-	struct segment_reader *r;
-	size_t len = strlen(name);
-	struct stat st;
+	struct segment_reader *r = calloc(1, sizeof(*r));
 
-	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
 	r->cap = READ_CHUNK;
@@ -178,23 +177,36 @@ int segment_reader_open(int dirfd, const char *name, struct segment_reader **out
 		free(r);
 		return -ENOMEM;
 	}
-	/* O_NONBLOCK: a FIFO put in place of a segment must not hang the reader. */
-	r->fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (r->fd < 0 || fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		int err = r->fd < 0 ? -errno : -EFTYPE_;
+	r->fd = fd;
+	*out = r;
+	return 0;
+}
 
-		if (r->fd >= 0)
-			close(r->fd);
-		free(r->buf);
-		free(r);
+int segment_reader_open(int dirfd, const char *name, struct segment_reader **out)
+{
+	struct segment_reader *r;
+	size_t len = strlen(name);
+	struct stat st;
+	int fd, err;
+
+	/* O_NONBLOCK: a FIFO put in place of a segment must not hang the reader. */
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		err = fd < 0 ? -errno : -EFTYPE_;
+		if (fd >= 0)
+			close(fd);
 		return err;
 	}
-	if (len > 3 && !strcmp(name + len - 3, ".gz") && gunzip_open(&r->gz, r->fd)) {
-		close(r->fd);
-		free(r->buf);
-		free(r);
-		return -ENOMEM;
+	err = segment_reader_fdopen(fd, &r);
+	if (!err && len > 3 && !strcmp(name + len - 3, ".gz") && gunzip_open(&r->gz, fd)) {
+		segment_reader_close(r);
+		err = -ENOMEM;
 	}
+	if (err) {
+		close(fd);
+		return err;
+	}
+	r->own_fd = true;
 	*out = r;
 	return 0;
 }
@@ -240,10 +252,43 @@ static ssize_t fill(struct segment_reader *r)
 	return n;
 }
 
+/* Drops what is left of a line over the limit, up to its '\n': 1 when done, 0 when the
+ * input ended first, or -errno. */
+static int skip_line(struct segment_reader *r)
+{
+	char *nl;
+	ssize_t n;
+
+	for (;;) {
+		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		if (nl) {
+			r->consumed += (size_t)(nl + 1 - (r->buf + r->start));
+			r->start = (size_t)(nl + 1 - r->buf);
+			return 1;
+		}
+		r->consumed += r->end - r->start;
+		r->start = r->end;
+		if (r->eof)
+			return 0;
+		n = fill(r);
+		if (n < 0)
+			return (int)n;
+		if (n == 0)
+			r->eof = true;
+	}
+}
+
 int segment_reader_next(struct segment_reader *r, const char **line, size_t *len)
 {
 	size_t scanned = 0;
+	int rc;
 
+	if (r->skipping) {
+		rc = skip_line(r);
+		if (rc <= 0)
+			return rc;
+		r->skipping = false;
+	}
 	for (;;) {
 		char *nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
 		ssize_t n;
@@ -259,9 +304,9 @@ int segment_reader_next(struct segment_reader *r, const char **line, size_t *len
 		if (r->eof)
 			return 0;
 		scanned = r->end - r->start;
-		if (scanned > ENTRY_MAX_LINE)
-			return -E2BIG;
-		n = fill(r);
+		n = scanned > ENTRY_MAX_LINE ? -E2BIG : fill(r);
+		if (n == -E2BIG)
+			r->skipping = true;	/* for a caller that goes on */
 		if (n < 0)
 			return (int)n;
 		if (n == 0)
@@ -274,12 +319,19 @@ uint64_t segment_reader_line_no(const struct segment_reader *r)
 	return r->line_no;
 }
 
+const char *segment_reader_tail(const struct segment_reader *r, size_t *len)
+{
+	*len = r->end - r->start;
+	return r->buf + r->start;
+}
+
 size_t segment_reader_torn(const struct segment_reader *r, uint8_t sha[DIGEST_LEN])
 {
-	size_t n = r->end - r->start;
+	size_t n;
+	const char *p = segment_reader_tail(r, &n);
 
 	if (sha)
-		digest_sha256(r->buf + r->start, n, sha);
+		digest_sha256(p, n, sha);
 	return n;
 }
 
@@ -293,7 +345,8 @@ void segment_reader_close(struct segment_reader *r)
 	if (!r)
 		return;
 	gunzip_free(r->gz);
-	close(r->fd);
+	if (r->own_fd)
+		close(r->fd);
 	free(r->buf);
 	free(r);
 }

@@ -42,9 +42,14 @@ struct segment_reader;
 #define EFTYPE_ EBADFD
 int segment_reader_open(int dirfd, const char *name, struct segment_reader **out);
 
+/* Reads the lines of fd, plain, as a segment's (fd stays open): `sealtrail append`'s
+ * stdin. Returns 0 or -ENOMEM. */
+int segment_reader_fdopen(int fd, struct segment_reader **out);
+
 /* Next line, without its '\n' (valid until the next call). Returns 1, 0 at the
- * end, -E2BIG for a line longer than ENTRY_MAX_LINE, -EBADMSG for a corrupt or
- * truncated compressed file, or -errno. */
+ * end, -E2BIG for a line longer than ENTRY_MAX_LINE (never held whole: a call after
+ * it drops the rest of that line and goes on), -EBADMSG for a corrupt or truncated
+ * compressed file, or -errno. */
 int segment_reader_next(struct segment_reader *r, const char **line, size_t *len);
 
 /* 1-based number of the line last returned. */
@@ -52,6 +57,9 @@ uint64_t segment_reader_line_no(const struct segment_reader *r);
 
 /* After the end: bytes after the last '\n' (a torn write), and their SHA-256. */
 size_t segment_reader_torn(const struct segment_reader *r, uint8_t sha[DIGEST_LEN]);
+
+/* After the end: those bytes themselves (for a stream, its last line without a '\n'). */
+const char *segment_reader_tail(const struct segment_reader *r, size_t *len);
 
 /* Bytes consumed so far (uncompressed). */
 uint64_t segment_reader_bytes(const struct segment_reader *r);

@@ -11,7 +11,7 @@
 #include "chain.h"
 #include "cli.h"
 #include "json.h"
-#include "linereader.h"
+#include "segment.h"
 
 static void report_open(const char *trail, const struct chain_status *st)
 {
@@ -73,7 +73,8 @@ int cmd_append(int argc, char **argv)
 	unsigned long long size;
 	uint64_t lineno = 0, bad = 0, appended = 0, first_seq = 0;
 	bool quiet = false;
-	struct linereader *in = NULL;
+	struct segment_reader *in = NULL;
+	bool end = false;
 	const char *line;
 	size_t len;
 	int opt, err, rc, ret = 0;
@@ -107,33 +108,37 @@ int cmd_append(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	arena = jv_arena_new();
-	in = linereader_new(STDIN_FILENO, ENTRY_MAX_LINE);
-	if (!arena || !in) {
+	/* Lines are read as a segment's: one over 16 MiB is never held whole. */
+	if (!arena || segment_reader_fdopen(STDIN_FILENO, &in)) {
 		cli_error("append", "out of memory");
 		jv_arena_free(arena);
-		linereader_free(in);
 		return EXIT_USAGE;
 	}
 	err = chain_open(&c, &co, &st);
 	if (err) {
 		jv_arena_free(arena);
-		linereader_free(in);
+		segment_reader_close(in);
 		return open_error(co.trail_dir, co.key_dir, err);
 	}
 	report_open(co.trail_dir, &st);
 	chain_get_stats(c, &stats);
 	first_seq = stats.next_sequence;
 
-	for (;;) {
+	while (!end) {
 		struct json_error jerr;
 		struct jv *root;
 
-		rc = linereader_next(in, &line, &len);
-		if (rc == 0)
-			break;
+		rc = segment_reader_next(in, &line, &len);
+		if (rc == 0) {
+			/* The last line may lack its newline. */
+			line = segment_reader_tail(in, &len);
+			if (!len)
+				break;
+			end = true;
+		}
 		lineno++;
 		if (rc == -E2BIG) {
-			/* Read to its end and dropped, never held whole. */
+			/* Dropped; the next call skips the rest of it. */
 			cli_error("append", "stdin:%" PRIu64 ": line longer than 16 MiB, skipped", lineno);
 			bad++;
 			continue;
@@ -193,7 +198,7 @@ int cmd_append(int argc, char **argv)
 			  bad == 1 ? "" : "s");
 		ret = EXIT_BAD;
 	}
-	linereader_free(in);
+	segment_reader_close(in);
 	buf_free(&event);
 	jv_arena_free(arena);
 	return ret;
