@@ -2,6 +2,7 @@
  * earlier run pinned, configures their filters and hands every ring-buffer record, checked,
  * to a callback. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -9,6 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <asm/unistd.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/vfs.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -34,6 +38,8 @@ _Static_assert(sizeof(struct st_path_key) == 4 + ST_PREFIX_MAX, "st_path_key lay
 #define EXIT_PREFIX	"sys_exit__"
 #define MAP_PIN		"map_"		/* pin names: map_<map>, link_<program>, marker */
 #define LINK_PIN	"link_"
+#define TRACEFS_ROOT	"/sys/kernel/tracing"
+#define DEBUGFS_TRACING	"/sys/kernel/debug/tracing"
 
 /* Programs that may fail to attach without failing the capture. */
 static const char *const optional_programs[] = {
@@ -153,9 +159,9 @@ static const struct syscall_slot syscall_slots[] = {
 };
 
 enum prog_kind {
-	PROG_ATTACHED,		/* has its own link: the dispatchers, the scheduler programs */
-	PROG_ENTER,		/* a handler in sys_enter_handlers */
-	PROG_EXIT,		/* a handler in sys_exit_handlers */
+	PROG_ATTACHED,		/* has its own link: the dispatcher, the scheduler programs */
+	PROG_ENTER,		/* an enter handler: its own link, on its syscall's tracepoint */
+	PROG_EXIT,		/* an exit handler: in sys_exit_handlers */
 };
 
 struct capture_prog {
@@ -268,7 +274,7 @@ static int capture_skel_open(struct capture *c)
 			c->progs[i].fd = -1;
 		i = 0;
 	}
-	slots = bpf_map__max_entries(c->skel->maps.sys_enter_handlers);
+	slots = bpf_map__max_entries(c->skel->maps.sys_exit_handlers);
 	bpf_object__for_each_program(prog, c->skel->obj) {
 		struct capture_prog *p = &c->progs[i];
 		const char *name = bpf_program__name(prog), *sys;
@@ -307,48 +313,52 @@ static int capture_skel_open(struct capture *c)
 }
 
 /*
- * Puts each loaded handler in its program array, then marks its syscall traced: only
- * then does a dispatcher look for it, so an empty slot found later is a real failure.
+ * Puts each loaded exit handler in the program array, then marks its syscall traced: only
+ * then does the dispatcher look for it, so an empty slot found later is a real failure.
  */
 static int capture_dispatch(struct capture *c)
 {
-	int enter_fd = bpf_map__fd(c->skel->maps.sys_enter_handlers);
 	int exit_fd = bpf_map__fd(c->skel->maps.sys_exit_handlers);
-	__u32 slots = sizeof(c->skel->bss->traced);
-	__u8 *has_enter;
 	size_t i;
-	int err = 0;
 
-	if (bpf_map__max_entries(c->skel->maps.sys_exit_handlers) != slots ||
-	    bpf_map__max_entries(c->skel->maps.sys_enter_handlers) != slots)
+	if (bpf_map__max_entries(c->skel->maps.sys_exit_handlers) != sizeof(c->skel->bss->traced))
 		return -EINVAL;
-	has_enter = calloc(slots, 1);
-	if (!has_enter)
-		return -ENOMEM;
-	for (i = 0; i < c->nprogs && !err; i++) {
+	for (i = 0; i < c->nprogs; i++) {
 		struct capture_prog *p = &c->progs[i];
 		__u32 nr, fd = bpf_program__fd(p->prog);
 
-		if (p->kind == PROG_ATTACHED || !p->sys)
+		if (p->kind != PROG_EXIT || !p->sys)
 			continue;
 		nr = p->sys->nr;
-		if (bpf_map_update_elem(p->kind == PROG_ENTER ? enter_fd : exit_fd, &nr, &fd,
-					BPF_ANY))
-			err = -errno;
-		if (p->kind == PROG_ENTER)
-			has_enter[nr] = 1;
+		if (bpf_map_update_elem(exit_fd, &nr, &fd, BPF_ANY))
+			return -errno;
 		c->info[i].attached = true;
 	}
-	/* An exit handler is enough (opens have no enter); an enter alone is not. */
-	for (i = 0; i < c->nprogs && !err; i++) {
+	for (i = 0; i < c->nprogs; i++) {
 		struct capture_prog *p = &c->progs[i];
 
 		if (p->kind == PROG_EXIT && p->sys)
-			c->skel->bss->traced[p->sys->nr] =
-				p->sys->type | (has_enter[p->sys->nr] ? ST_TRACED_ENTER : 0);
+			c->skel->bss->traced[p->sys->nr] = p->sys->type;
 	}
-	free(has_enter);
-	return err;
+	return 0;
+}
+
+/*
+ * libbpf finds a syscall tracepoint's id under tracefs, or under debugfs's tracing
+ * directory when that exists: tracefs is mounted where the kernel provides for it when
+ * neither is there (a minimal host or container), as the enter handlers need it.
+ */
+static int tracefs_ensure(void)
+{
+	struct statfs st;
+
+	if (!access(DEBUGFS_TRACING "/events", F_OK))
+		return 0;
+	if (!statfs(TRACEFS_ROOT, &st) && st.f_type == TRACEFS_MAGIC)
+		return 0;
+	if (mount("tracefs", TRACEFS_ROOT, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		return -errno;
+	return 0;
 }
 
 static int capture_attach(struct capture *c)
@@ -356,11 +366,14 @@ static int capture_attach(struct capture *c)
 	size_t i;
 	int err;
 
+	err = tracefs_ensure();
+	if (err)
+		return err;
 	for (i = 0; i < c->nprogs; i++) {
 		struct capture_prog *p = &c->progs[i];
 		const char *name = bpf_program__name(p->prog);
 
-		if (p->kind != PROG_ATTACHED)
+		if (p->kind == PROG_EXIT || (p->kind == PROG_ENTER && !p->sys))
 			continue;
 		p->link = bpf_program__attach(p->prog);
 		if (!p->link) {
@@ -441,12 +454,11 @@ static int capture_reuse(struct capture *c, const char *dir, const struct pin_ma
 		__u32 nr, id;
 		int map_fd;
 
-		if (p->kind != PROG_ATTACHED) {
-			if (!p->sys)
-				continue;
+		if (p->kind != PROG_ATTACHED && !p->sys)
+			continue;
+		if (p->kind == PROG_EXIT) {
 			nr = p->sys->nr;
-			map_fd = bpf_map__fd(p->kind == PROG_ENTER ? c->skel->maps.sys_enter_handlers
-								    : c->skel->maps.sys_exit_handlers);
+			map_fd = bpf_map__fd(c->skel->maps.sys_exit_handlers);
 			if (bpf_map_lookup_elem(map_fd, &nr, &id))
 				return errno == ENOENT ? -ESTALE : -errno;
 			c->info[i].attached = true;
@@ -903,8 +915,9 @@ int capture_read_prog_misses(struct capture *c, uint64_t *misses)
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 
-		/* Handlers run by tail call: the kernel counts their misses on the dispatcher. */
-		if (p->kind != PROG_ATTACHED || !c->info[i].attached)
+		/* Exit handlers run by tail call: the kernel counts their misses on the
+		 * dispatcher. */
+		if (p->kind == PROG_EXIT || !c->info[i].attached)
 			continue;
 		if (bpf_obj_get_info_by_fd(p->fd >= 0 ? p->fd : bpf_program__fd(p->prog), &info,
 					   &len))
@@ -938,6 +951,43 @@ size_t capture_programs(const struct capture *c, const struct capture_program_in
 	return c->nprogs;
 }
 
+static void *link_destroy_thread(void *link)
+{
+	bpf_link__destroy(link);
+	return NULL;
+}
+
+/*
+ * Destroys every link. Detaching an enter handler's link (a perf event on a syscall
+ * tracepoint) waits for RCU grace periods of its own, 70-80 ms here: one after the other,
+ * the 18 of them kept a stopping agent 1.3 s. Each gets a thread, so that they wait
+ * together; a thread that cannot start leaves its link to this one.
+ */
+static void capture_links_destroy(struct capture *c)
+{
+	pthread_t *threads = calloc(c->nprogs, sizeof(*threads));
+	bool *started = calloc(c->nprogs, sizeof(*started));
+	size_t i;
+
+	for (i = 0; i < c->nprogs; i++) {
+		struct capture_prog *p = &c->progs[i];
+
+		if (!p->link)
+			continue;
+		if (p->kind == PROG_ENTER && threads && started &&
+		    !pthread_create(&threads[i], NULL, link_destroy_thread, p->link))
+			started[i] = true;
+		else
+			bpf_link__destroy(p->link);
+		p->link = NULL;
+	}
+	for (i = 0; started && i < c->nprogs; i++)
+		if (started[i])
+			pthread_join(threads[i], NULL);
+	free(started);
+	free(threads);
+}
+
 /* With a pin directory the links are pinned: destroying ours only closes them, and the
  * programs keep running for the next capture_open(). */
 void capture_close(struct capture *c)
@@ -946,11 +996,11 @@ void capture_close(struct capture *c)
 
 	if (!c)
 		return;
-	for (i = 0; c->progs && i < c->nprogs; i++) {
-		bpf_link__destroy(c->progs[i].link);
+	if (c->progs)
+		capture_links_destroy(c);
+	for (i = 0; c->progs && i < c->nprogs; i++)
 		if (c->progs[i].fd >= 0)
 			close(c->progs[i].fd);
-	}
 	ring_close(c->ring);
 	sealtrail__destroy(c->skel);
 	if (c->lock_fd >= 0)

@@ -53,7 +53,7 @@ struct capture_opts {
 					 * kernels take, for tests (bpf/kread.bpf.h) */
 };
 
-/* Describes one program: attached (for a syscall handler: in its dispatch table), or why
+/* Describes one program: attached (for an exit handler: in its dispatch table), or why
  * not (no such syscall on this architecture, attach refused). */
 struct capture_program_info {
 	const char *name;

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dispatch: the only programs attached for syscalls. One on the raw sys_enter tracepoint,
- * one on sys_exit; each looks up the syscall number and tail-calls the handler for it
- * (sys_enter__X, sys_exit__X in the other files) through a program array that userspace
- * fills from <asm/unistd.h>. Any other syscall costs a bounds check and one load.
+ * dispatch: the program attached to the raw sys_exit tracepoint. It looks up the syscall
+ * number and tail-calls the exit handler for it (sys_exit__X in the other files) through a
+ * program array that userspace fills from <asm/unistd.h>. Any other syscall costs a bounds
+ * check and one load.
  *
- * Why not one tracepoint program per syscall: a `syscalls/sys_enter_X` program is attached
- * through a perf event, and detaching one waits for RCU grace periods, serially: 70-80 ms
- * each, 8-9 s for the 114 programs sealtrail had. A raw tracepoint link detaches at once.
- * Falco's modern probe and Tetragon dispatch the same way.
+ * Why not one tracepoint program per syscall at exit too: a `syscalls/sys_exit_X` program is
+ * attached through a perf event, and detaching one waits for RCU grace periods: 70-80 ms
+ * each, 8-9 s for the 114 programs sealtrail once had (capture_close() detaches the 18
+ * enter handlers, which are attached that way, in parallel). A raw tracepoint link
+ * detaches at once. Falco's modern probe and Tetragon dispatch the same way.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -19,10 +20,9 @@
 #include "syscall.bpf.h"
 
 /*
- * traced[nr]: the st_type of syscall nr when its handlers are in the program arrays, else
- * 0; with ST_TRACED_ENTER when it has an enter handler (opens are handled at exit alone).
- * Set by userspace after filling the arrays. It is what tells "not traced" from "a tail
- * call that failed", and which type such a loss is counted for.
+ * traced[nr]: the st_type of syscall nr when its exit handler is in the program array,
+ * else 0. Set by userspace after filling the array. It is what tells "not traced" from "a
+ * tail call that failed", and which type such a loss is counted for.
  */
 __u8 traced[SYSCALL_SLOTS];
 
@@ -38,30 +38,15 @@ static __always_inline void compat_count(void)
 /*
  * A compat call (ia32 on x86-64, AArch32 on arm64) has a number from another table and its
  * arguments in other registers: one whose number is a traced native syscall's is skipped,
- * and counted in compat_calls, at its exit (every traced syscall has an exit handler, not
- * every one an enter). The test comes after the table lookup so that untraced
+ * and counted in compat_calls. The test comes after the table lookup so that untraced
  * calls, nearly all of them, do not pay for it (~15-20 ns a call); other compat calls are
- * neither seen nor counted. The per-syscall tracepoints skipped compat calls too.
+ * neither seen nor counted. The enter handlers skip compat calls too (SYS_ENTER).
  *
- * A failed tail call into a traced syscall's enter handler counts nothing here: its exit
- * then finds no saved enter and counts ST_LOSS_NO_ENTER, unless the call is one the enter
- * would have filtered.
- */
-SEC("tp_btf/sys_enter")
-int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long id)
-{
-	if ((unsigned long)id >= SYSCALL_SLOTS || !(traced[id] & ST_TRACED_ENTER))
-		return 0;
-	if (syscall_compat())
-		return 0;	/* counted at its exit */
-	bpf_tail_call(ctx, &sys_enter_handlers, id);
-	return 0;
-}
-
-/* A failed tail call into a traced syscall's exit handler loses the call's record (if it
+ * A failed tail call into a traced syscall's exit handler loses the call's record (if it
  * had one): counted as ST_LOSS_NO_ENTER, the exit not having run either. It happens only
  * when the program array lost its entries (a pinned capture whose pins were removed by
- * hand while its links stayed). */
+ * hand while its links stayed).
+ */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 {
@@ -70,7 +55,7 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 
 	if ((unsigned long)nr >= SYSCALL_SLOTS)
 		return 0;
-	type = traced[nr] & ST_TRACED_TYPE;
+	type = traced[nr];
 	if (!type)
 		return 0;
 	if (syscall_compat()) {

@@ -1,6 +1,11 @@
 /* test_capture_load: under load nothing is lost silently. A deliberately tiny ring buffer,
  * not consumed while a child makes N write opens: every open is either delivered or
- * counted in losses[ST_LOSS_RINGBUF_FULL][ST_OPEN], and the two add up to N exactly. */
+ * counted in losses[ST_LOSS_RINGBUF_FULL][ST_OPEN], and the two add up to N exactly.
+ * And loading on a host without tracefs mounted. */
+#include <sched.h>
+#include <linux/magic.h>
+#include <sys/mount.h>
+#include <sys/vfs.h>
 #include "capture_harness.h"
 
 #define TINY_RING (4096 * 16)
@@ -77,10 +82,60 @@ static void test_flood_counted(void **state)
 	assert_int_equal(capture_invalid_records(H.cap), 0);
 }
 
+static bool tracefs_mounted(void)
+{
+	struct statfs st;
+
+	return !statfs("/sys/kernel/tracing", &st) && st.f_type == TRACEFS_MAGIC;
+}
+
+static int ignore_record(void *ctx, const struct st_record *rec, size_t size)
+{
+	(void)ctx, (void)rec, (void)size;
+	return 0;
+}
+
+/* In a mount namespace of its own, with tracefs (and debugfs) unmounted: the capture
+ * mounts tracefs, which the enter handlers' tracepoints need, and loads. */
+static void no_tracefs_child(void *arg)
+{
+	struct capture_opts opts = { .on_record = ignore_record };
+	struct capture *c;
+	int err;
+
+	(void)arg;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		_exit(90);
+	umount2("/sys/kernel/debug/tracing", MNT_DETACH);
+	umount2("/sys/kernel/debug", MNT_DETACH);
+	while (tracefs_mounted())
+		if (umount2("/sys/kernel/tracing", MNT_DETACH))
+			_exit(91);
+	err = capture_open(&c, &opts);
+	if (err) {
+		fprintf(stderr, "capture_open without tracefs: %s\n", strerror(-err));
+		_exit(92);
+	}
+	capture_close(c);
+	_exit(tracefs_mounted() ? 0 : 93);
+}
+
+static void test_mounts_tracefs(void **state)
+{
+	int status;
+
+	(void)state;
+	status = reap(spawn(no_tracefs_child, NULL));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(tracefs_mounted());		/* ours, outside the child, untouched */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flood_counted),
+		cmocka_unit_test(test_mounts_tracefs),
 	};
 
 	return cmocka_run_group_tests_name("capture_load", tests, group_setup, group_teardown);

@@ -9,6 +9,9 @@
 #include <bpf/libbpf.h>
 #include "capture_harness.h"
 
+/* A program behind a pinned link: execve's enter handler, on its own tracepoint. */
+#define ENTER_LINK "link_sys_enter__execve"
+
 #define PIN_ROOT   "/sys/fs/bpf"
 #define PIN_PREFIX "sealtrail-test-"
 #define GONE_MS	   10000	/* programs are freed asynchronously once unpinned */
@@ -120,29 +123,28 @@ static __u32 pinned_link_prog_id(const char *name)
 	return info.prog_id;
 }
 
-/* Every program the pins keep alive: behind the links, and in the dispatch tables. */
+/* Every program the pins keep alive: behind the links (the dispatcher, the scheduler
+ * programs, the enter handlers), and in the exit dispatch table. */
 static size_t pinned_prog_ids(__u32 *ids, size_t max)
 {
-	static const char *const arrays[] = { "map_sys_enter_handlers", "map_sys_exit_handlers" };
-	static const char *const links[] = {
-		"link_tp_btf__sys_enter", "link_tp_btf__sys_exit",
-		"link_tp_btf__sched_process_exec", "link_tp_btf__sched_process_fork",
-		"link_tp_btf__sched_process_exit", "link_tp_btf__signal_generate",
-	};
-	size_t n = 0, i;
+	struct dirent *de;
+	size_t n = 0;
 	__u32 nr, id;
+	DIR *dir;
 	int fd;
 
-	for (i = 0; i < sizeof(links) / sizeof(links[0]) && n < max; i++)
-		ids[n++] = pinned_link_prog_id(links[i]);
-	for (i = 0; i < 2; i++) {
-		fd = pinned(arrays[i]);
-		assert_true(fd >= 0);
-		for (nr = 0; nr < 512 && n < max; nr++)
-			if (!bpf_map_lookup_elem(fd, &nr, &id))
-				ids[n++] = id;
-		close(fd);
-	}
+	dir = opendir(pin);
+	assert_non_null(dir);
+	while ((de = readdir(dir)) && n < max)
+		if (!strncmp(de->d_name, "link_", 5))
+			ids[n++] = pinned_link_prog_id(de->d_name);
+	closedir(dir);
+	fd = pinned("map_sys_exit_handlers");
+	assert_true(fd >= 0);
+	for (nr = 0; nr < 512 && n < max; nr++)
+		if (!bpf_map_lookup_elem(fd, &nr, &id))
+			ids[n++] = id;
+	close(fd);
 	return n;
 }
 
@@ -212,7 +214,7 @@ static void test_restart_keeps_events(void **state)
 	t = now_ms();
 	assert_int_equal(harness_capture(0, pin), 0);
 	print_message("# capture_open (fresh): %.1f ms\n", now_ms() - t);
-	enter_id = pinned_link_prog_id("link_tp_btf__sys_enter");
+	enter_id = pinned_link_prog_id(ENTER_LINK);
 	ring_id = pinned_map_id("map_events");
 
 	a = run_child(create_child, "before-close");
@@ -225,7 +227,7 @@ static void test_restart_keeps_events(void **state)
 	t = now_ms();
 	assert_int_equal(harness_capture(0, pin), 0);
 	print_message("# capture_open (pinned): %.1f ms\n", now_ms() - t);
-	assert_int_equal(pinned_link_prog_id("link_tp_btf__sys_enter"), enter_id);
+	assert_int_equal(pinned_link_prog_id(ENTER_LINK), enter_id);
 	assert_int_equal(pinned_map_id("map_events"), ring_id);
 	n = capture_programs(H.cap, &info);
 	assert_true(n > 80);
@@ -346,7 +348,7 @@ static void test_incompatible_pins_replaced(void **state)
 
 	(void)state;
 	reopen(0);
-	old_id = pinned_link_prog_id("link_tp_btf__sys_enter");
+	old_id = pinned_link_prog_id(ENTER_LINK);
 	ring = pinned_map_id("map_events");
 	assert_int_equal(capture_open(&second, &opts), -EBUSY);
 
@@ -354,25 +356,25 @@ static void test_incompatible_pins_replaced(void **state)
 	H.cap = NULL;
 	forge_marker();
 	reopen(0);
-	id = pinned_link_prog_id("link_tp_btf__sys_enter");
+	id = pinned_link_prog_id(ENTER_LINK);
 	assert_int_not_equal(id, old_id);
 	assert_int_not_equal(pinned_map_id("map_events"), ring);
 	assert_true(progs_gone(&old_id, 1));
 
 	reopen(0);	/* now compatible: reused */
-	assert_int_equal(pinned_link_prog_id("link_tp_btf__sys_enter"), id);
+	assert_int_equal(pinned_link_prog_id(ENTER_LINK), id);
 
 	snprintf(path, sizeof(path), "%s/map_inflight", pin);
 	assert_int_equal(unlink(path), 0);
 	old_id = id;
 	reopen(0);
-	id = pinned_link_prog_id("link_tp_btf__sys_enter");
+	id = pinned_link_prog_id(ENTER_LINK);
 	assert_int_not_equal(id, old_id);
 	assert_true(progs_gone(&old_id, 1));
 
 	old_id = id;
 	reopen(1 << 20);
-	id = pinned_link_prog_id("link_tp_btf__sys_enter");
+	id = pinned_link_prog_id(ENTER_LINK);
 	assert_int_not_equal(id, old_id);
 
 	pid = run_child(create_child, "after-replace");
