@@ -3,6 +3,8 @@
  *
  *   bench_storm open FILE N [CPU]   N x { openat(FILE, O_WRONLY|O_CREAT) ; close }
  *   bench_storm exec N [CPU]        N x { fork ; exec /bin/true ; wait }
+ *   bench_storm syscall N [CPU]     N x getppid: a call no agent records, which
+ *                                   measures what every other call on the host pays
  *
  * Prints one JSON object: {"mode", "iterations", "seconds", "ns_per_iter", "pid",
  * "cpu", "cpu_s"}. The pid lets the runner find the storm's own records in a trail
@@ -20,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 static double now_s(void)
@@ -100,6 +103,16 @@ static int storm_exec(uint64_t n)
 	return 0;
 }
 
+/* syscall(), not getppid(): no libc may answer it without entering the kernel. */
+static int storm_syscall(uint64_t n)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "";
@@ -111,10 +124,10 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "open") && (argc == 4 || argc == 5)) {
 		file = argv[2];
 		nargs = 3;
-	} else if (!strcmp(mode, "exec") && (argc == 3 || argc == 4)) {
+	} else if ((!strcmp(mode, "exec") || !strcmp(mode, "syscall")) && (argc == 3 || argc == 4)) {
 		nargs = 2;
 	} else {
-		fprintf(stderr, "usage: bench_storm open FILE N [CPU] | exec N [CPU]\n");
+		fprintf(stderr, "usage: bench_storm open FILE N [CPU] | exec N [CPU] | syscall N [CPU]\n");
 		return 2;
 	}
 	n = strtoull(argv[nargs], NULL, 10);
@@ -124,7 +137,12 @@ int main(int argc, char **argv)
 		return 2;
 
 	t0 = now_s();
-	err = file ? storm_open(file, n) : storm_exec(n);
+	if (file)
+		err = storm_open(file, n);
+	else if (!strcmp(mode, "exec"))
+		err = storm_exec(n);
+	else
+		err = storm_syscall(n);
 	t = now_s() - t0;
 	if (err)
 		return 1;
