@@ -196,8 +196,14 @@ $(OUTPUT)/tests/system/%: tests/system/%.c $(TLIB_OBJS) $(AGENT_LIB_OBJS) $(OUTP
 	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) -Itests/lib -Iagent -I$(OUTPUT) -I/usr/include/cjson -MMD -MP -o $@ $(filter-out %.h,$^) \
 		-lcmocka $(AGENT_LIBS)
 
+# An LD_PRELOAD shim that makes allocations fail from the Nth on (test_cli).
+$(OUTPUT)/tests/failalloc.so: tests/unit/shim/failalloc.c | $(OUTPUT)/.deps-test
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(COMMON_CFLAGS) -shared -fPIC -o $@ $<
+
 TEST_BINS := $(OUTPUT)/sealtraild $(OUTPUT)/sealtrail $(OUTPUT)/asan/sealtrail \
-	     $(UNIT_BINS) $(ASAN_UNIT_BINS) $(SYS_BINS)
+	     $(OUTPUT)/tests/failalloc.so $(UNIT_BINS) $(ASAN_UNIT_BINS) $(SYS_BINS)
 
 test: $(TEST_BINS)
 	$(Q)tests/run $(OUTPUT)

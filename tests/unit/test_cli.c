@@ -1,7 +1,7 @@
 /* test_cli: the sealtrail CLI as users run it: exit codes, hostile content
  * round-tripping byte-exact, the tamper matrix (every change must fail verify
- * with exit 1) and a fuzz of random corruptions that must never crash the
- * verifier nor pass it. */
+ * with exit 1), a fuzz of random corruptions that must never crash the
+ * verifier nor pass it, and memory running out at every allocation of a run. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -256,6 +256,118 @@ static void test_append_reports_bad_lines_and_keeps_trail_valid(void **state)
 	tl_rmtree(dir);
 	free(dir);
 }
+
+/* ---- memory running out --------------------------------------------------------- */
+
+/* Not in the ASan build: ASan owns malloc, so the shim cannot replace it there. */
+#if !defined(__SANITIZE_ADDRESS__)
+/* One run of the plain CLI (the shim must own malloc, so never ASan's) with the Nth
+ * allocation and all later ones failing; n = 0: none fails. */
+static int run_failing_at(struct tl_proc *p, long n, const char *in, const char *const *args)
+{
+	const char *argv[16] = { tl_fmt("%s/sealtrail", tl_build_dir()) };
+	size_t i;
+	int st;
+
+	for (i = 0; args[i]; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	if (n) {
+		setenv("LD_PRELOAD", tl_fmt("%s/tests/failalloc.so", tl_build_dir()), 1);
+		setenv("FAILALLOC_AT", tl_fmt("%ld", n), 1);
+	}
+	st = tl_run(p, in, in ? strlen(in) : 0, argv);
+	unsetenv("LD_PRELOAD");
+	unsetenv("FAILALLOC_AT");
+	return st;
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/*
+ * Memory running out, at whatever point of a run, is an error of the run (exit 2, one
+ * line saying so), never a verdict on the trail: an intact trail is never reported
+ * broken, and no output is cut short or partly printed with exit 0. Each command runs
+ * with the Nth allocation and every later one failing, for N = 1, 2, ... until a run
+ * needs none of them. The trail starts with a sealtrail record, whose check parses it
+ * (such a parse once ran out of memory and called the trail broken); append under the
+ * same failures must leave a trail that verifies.
+ */
+static void test_out_of_memory_is_never_a_verdict(void **state)
+{
+	char *dir = tl_tmpdir("oom"), trail[4096], keys[4096], key[4200];
+	const char *keygen[] = { "keygen", keys, NULL };
+	const char *append[] = { "append", "--dir", trail, "--key-dir", keys, NULL };
+	const char *verify[] = { "verify", "--key", key, trail, NULL };
+	const char *const cmds[][8] = {
+		{ "verify", "--key", key, trail, NULL },
+		{ "verify", "--json", "--key", key, trail, NULL },
+		{ "stats", "--key", key, trail, NULL },
+		{ "stats", "--json", trail, NULL },
+		{ "replay", "--json", "--key", key, trail, NULL },
+		{ "replay", trail, NULL },
+	};
+	const char *in = "{\"event\": {\"module\": \"sealtrail\", \"action\": \"agent-start\"}}\n"
+			 "{\"event\": {\"action\": \"exec\"}, \"process\": {\"pid\": 42}}\n"
+			 "{\"event\": {\"action\": \"exit\"}, \"process\": {\"pid\": 42}}\n";
+	struct tl_proc ref, p;
+	size_t c, failures = 0;
+	long n;
+	int st;
+
+	(void)state;
+	snprintf(trail, sizeof(trail), "%s/trail", dir);
+	snprintf(keys, sizeof(keys), "%s/keys", dir);
+	snprintf(key, sizeof(key), "%s/verify.key", keys);
+	assert_int_equal(run_failing_at(&p, 0, NULL, keygen), 0);
+	tl_proc_free(&p);
+	assert_int_equal(run_failing_at(&p, 0, in, append), 0);
+	tl_proc_free(&p);
+
+	for (c = 0; c < sizeof(cmds) / sizeof(cmds[0]); c++) {
+		assert_int_equal(run_failing_at(&ref, 0, NULL, cmds[c]), 0);
+		for (n = 1; n < 5000; n++) {
+			st = run_failing_at(&p, n, NULL, cmds[c]);
+			if (st != 0 && (st != 2 || !strstr(p.err, "memory") ||
+					count_lines(p.err) != 1))
+				fail_msg("%s %s, allocation %ld on failing: exit %d, stderr: %s",
+					 cmds[c][0], cmds[c][1], n, st, p.err);
+			if (st == 0) {
+				/* No allocation from the Nth on, or none that mattered. */
+				assert_string_equal(p.out, ref.out);
+				tl_proc_free(&p);
+				break;
+			}
+			failures++;
+			tl_proc_free(&p);
+		}
+		tl_proc_free(&ref);
+	}
+	print_message("# %zu runs out of memory, each exit 2 with one line\n", failures);
+	assert_true(failures > 50);
+
+	for (n = 1; n < 5000; n++) {
+		st = run_failing_at(&p, n, "{\"more\": 1}\n", append);
+		assert_true(st == 0 || st == 2);
+		if (st == 2)
+			assert_non_null(strstr(p.err, "memory"));
+		tl_proc_free(&p);
+		assert_int_equal(run_failing_at(&p, 0, NULL, verify), 0);
+		tl_proc_free(&p);
+		if (st == 0)
+			break;
+	}
+	tl_rmtree(dir);
+	free(dir);
+}
+#endif
 
 /* A line over 16 MiB is skipped without ever being held whole: a 128 MiB line costs the
  * CLI no more memory than the limit (peak RSS of the children stays under 100 MB; a
@@ -718,6 +830,9 @@ int main(void)
 		cmocka_unit_test(test_verify_reports_what_it_validated),
 		cmocka_unit_test(test_append_reports_bad_lines_and_keeps_trail_valid),
 		cmocka_unit_test(test_append_bounds_long_lines),
+#if !defined(__SANITIZE_ADDRESS__)
+		cmocka_unit_test(test_out_of_memory_is_never_a_verdict),
+#endif
 		cmocka_unit_test(test_hostile_content_round_trips),
 		cmocka_unit_test(test_tamper_event_byte),
 		cmocka_unit_test(test_tamper_hash_digit),

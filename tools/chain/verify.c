@@ -110,6 +110,8 @@ static enum verify_status check_set_aside(struct verifier *v, const struct recor
 		;
 	torn = segment_reader_torn(rd, sha);
 	segment_reader_close(rd);
+	if (ret == -ENOMEM)
+		return fail(v, VERIFY_IO, seg, line, e, "out of memory");
 	digest_hex(sha, DIGEST_LEN, hex);
 	if (ret != 0 || torn != ri->torn_bytes || memcmp(hex, ri->torn_sha256, DIGEST_HEX_LEN))
 		return fail(v, VERIFY_BROKEN, seg, line, e,
@@ -125,12 +127,16 @@ static enum verify_status check_record(struct verifier *v, const struct entry *e
 {
 	struct record_info ri;
 	char hex[DIGEST_HEX_LEN];
+	int err;
 
 	/* record_parse() would find no record without its cheap test passing. */
 	if (!maybe_record)
 		memset(&ri, 0, sizeof(ri));
-	else if (record_parse(e, v->arena, &ri))
-		return fail(v, VERIFY_BROKEN, seg, line, e, "malformed sealtrail record");
+	else if ((err = record_parse(e, v->arena, &ri)))
+		/* Running out of memory says nothing about the trail. */
+		return err == -ENOMEM ? fail(v, VERIFY_IO, seg, line, e, "out of memory")
+				      : fail(v, VERIFY_BROKEN, seg, line, e,
+					     "malformed sealtrail record");
 	if (v->torn_pending) {
 		digest_hex(v->torn_sha, DIGEST_LEN, hex);
 		if (!first_in_segment || ri.kind != RECORD_RECOVER || !ri.has_torn ||
@@ -148,8 +154,10 @@ static enum verify_status check_record(struct verifier *v, const struct entry *e
 		if (!first_in_segment || n < 5 || strcmp(ri.torn_segment + n - 5, ".torn"))
 			return fail(v, VERIFY_BROKEN, seg, line, e,
 				    "recovery entry for a torn tail that is not there");
-		if (check_set_aside(v, &ri, seg, line, e))
-			return VERIFY_BROKEN;
+		enum verify_status st = check_set_aside(v, &ri, seg, line, e);
+
+		if (st)
+			return st;
 	}
 	switch (ri.kind) {
 	case RECORD_SEAL:
@@ -220,6 +228,7 @@ static enum verify_status check_entry(struct verifier *v, const char *line, size
 	const char *hash = pc->hash;
 	const struct entry *e = &pc->e;
 	char sig[DIGEST_HEX_LEN];
+	enum verify_status st;
 	size_t i;
 
 	if (pc->err)
@@ -272,8 +281,9 @@ static enum verify_status check_entry(struct verifier *v, const char *line, size
 	}
 	v->sealed = false;
 	v->epoch = e->epoch;
-	if (check_record(v, e, seg, line_no, first_in_segment, pc->maybe_record))
-		return VERIFY_BROKEN;
+	st = check_record(v, e, seg, line_no, first_in_segment, pc->maybe_record);
+	if (st)
+		return st;
 	for (i = 0; i < v->o->nanchors; i++) {
 		struct verify_anchor *a = &v->o->anchors[i];
 

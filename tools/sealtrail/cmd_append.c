@@ -152,6 +152,13 @@ int cmd_append(int argc, char **argv)
 		}
 		jv_arena_reset(arena);
 		err = json_parse(arena, line, (size_t)len, &root, &jerr);
+		if (err == -ENOMEM) {
+			/* Not the line's fault: stop, and say where the input was left. */
+			cli_error("append", "stdin:%" PRIu64 ": out of memory; this line and the "
+				  "rest of the input were not appended", lineno);
+			ret = EXIT_USAGE;
+			break;
+		}
 		if (err || root->type != JV_OBJECT) {
 			cli_error("append", "stdin:%" PRIu64 ": %s%s (byte %zu), skipped", lineno,
 				  err ? "not valid JSON: " : "not a JSON object",

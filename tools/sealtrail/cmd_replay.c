@@ -327,8 +327,12 @@ static void notice_broken(const struct replay *rp, const struct verify_result *r
 		return;
 	report_failure_place(&b, rp->trail, r);
 	fflush(stdout);
-	fprintf(stderr, "sealtrail: %s: BROKEN: %.*s (only the %" PRIu64 " entries before it "
-		"are used)\n", rp->cmd, (int)b.len, b.data ? b.data : "", r->entries);
+	if (b.failed)	/* out of memory: the reason alone, unescaped names left out */
+		fprintf(stderr, "sealtrail: %s: BROKEN at line %" PRIu64 ": %s (only the %" PRIu64
+			" entries before it are used)\n", rp->cmd, r->line, r->reason, r->entries);
+	else
+		fprintf(stderr, "sealtrail: %s: BROKEN: %.*s (only the %" PRIu64 " entries before "
+			"it are used)\n", rp->cmd, (int)b.len, b.data ? b.data : "", r->entries);
 	buf_free(&b);
 }
 
@@ -456,7 +460,11 @@ static int run_summary(struct replay *rp, struct verify_opts *vo, struct verify_
 			cli_error(rp->cmd, "out of memory");
 			ret = EXIT_USAGE;
 		}
-		replay_stats_text(stdout, &rp->stats, r, rp->top, &rp->style);
+		if (ret != EXIT_USAGE &&
+		    replay_stats_text(stdout, &rp->stats, r, rp->top, &rp->style)) {
+			cli_error(rp->cmd, "out of memory");
+			ret = EXIT_USAGE;
+		}
 	}
 	buf_free(&b);
 	return ret;
@@ -529,12 +537,21 @@ static int run_two_passes(struct replay *rp, struct verify_opts *vo, struct veri
 	/* Pass 2 stops where pass 1 did: at the same failure, or (stopped) after
 	 * the same last entry. Fewer entries means the trail changed between the
 	 * passes: what was shown verified, but not all that pass 1 vouched for. */
-	if (ran2 && (r2->status == VERIFY_IO || rp->seen != rp->verified)) {
+	if (ran2 && r2->status == VERIFY_IO) {
+		/* Unreadable now (out of memory, a file gone): an error, not a change. */
+		fflush(stdout);
+		cli_error(rp->cmd, "cannot read %s: %s; %" PRIu64 " entries were shown", rp->trail,
+			  r2->reason, rp->seen);
+		ret = EXIT_USAGE;
+	} else if (ran2 && rp->seen != rp->verified) {
 		buf_reset(&b);
-		if (r2->status == VERIFY_BROKEN || r2->status == VERIFY_IO)
+		if (r2->status == VERIFY_BROKEN)
 			report_failure_place(&b, rp->trail, r2);
-		else
-			buf_puts(&b, "it now holds fewer entries");
+		if (r2->status != VERIFY_BROKEN || b.failed) {
+			buf_reset(&b);
+			buf_puts(&b, r2->status == VERIFY_BROKEN ? r2->reason
+								 : "it now holds fewer entries");
+		}
 		fflush(stdout);
 		fprintf(stderr, "sealtrail: %s: the trail changed while it was read: %.*s; "
 			"%" PRIu64 " entries were shown\n", rp->cmd, (int)b.len,
@@ -542,7 +559,7 @@ static int run_two_passes(struct replay *rp, struct verify_opts *vo, struct veri
 		if (!rp->json)
 			printf("# WARNING: the trail changed while it was read: %.*s\n", (int)b.len,
 			       b.data ? b.data : "");
-		ret = r2->status == VERIFY_IO ? EXIT_USAGE : EXIT_BAD;
+		ret = EXIT_BAD;
 	}
 	if (rp->out == OUT_TREE) {
 		if (rp->json) {
@@ -551,7 +568,10 @@ static int run_two_passes(struct replay *rp, struct verify_opts *vo, struct veri
 				ret = EXIT_USAGE;
 			}
 		} else {
-			replay_tree_text(rp->tree, stdout, &rp->style);
+			if (replay_tree_text(rp->tree, stdout, &rp->style)) {
+				cli_error(rp->cmd, "out of memory");
+				ret = EXIT_USAGE;
+			}
 		}
 	} else if (!rp->json) {
 		printf("# %" PRIu64 " of %" PRIu64 " entries matched\n", rp->matched, rp->seen);

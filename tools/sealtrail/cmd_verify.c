@@ -111,13 +111,12 @@ static bool print_json(const char *trail, const struct verify_result *r)
 	ok = jw_ok(&w);
 	if (ok)
 		printf("%.*s\n", (int)b.len, b.data);
-	else
-		cli_error("verify", "out of memory for the report");
 	buf_free(&b);
 	return ok;
 }
 
-static void print_text(const char *trail, const struct verify_result *r)
+/* Returns false, having printed nothing, when memory runs out. */
+static bool print_text(const char *trail, const struct verify_result *r)
 {
 	struct buf b = { 0 };
 	size_t i;
@@ -132,6 +131,10 @@ static void print_text(const char *trail, const struct verify_result *r)
 		report_put_bytes(&b, r->warnings[i]);
 		buf_putc(&b, '\n');
 	}
+	if (b.failed) {
+		buf_free(&b);
+		return false;
+	}
 	fwrite(b.data ? b.data : "", 1, b.len, stdout);
 	buf_free(&b);
 	if (r->more_warnings)
@@ -142,7 +145,7 @@ static void print_text(const char *trail, const struct verify_result *r)
 		fprintf(stdout, "BROKEN: %s verified only up to the place above: ", trail);
 	if (!r->entries) {
 		fprintf(stdout, "no valid entries\n");
-		return;
+		return true;
 	}
 	fprintf(stdout, "%" PRIu64 " entries in %" PRIu64 " segment%s, sequence %" PRIu64
 		"..%" PRIu64 ", epochs %" PRIu64 "..%" PRIu64 ", %s .. %s\n", r->entries,
@@ -158,6 +161,7 @@ static void print_text(const char *trail, const struct verify_result *r)
 		fprintf(stdout, ", %" PRIu64 " recorded gap%s (%" PRIu64 " entries not written)",
 			r->gaps, r->gaps == 1 ? "" : "s", r->gap_entries);
 	fprintf(stdout, "\n");
+	return true;
 }
 
 int cmd_verify(int argc, char **argv)
@@ -186,6 +190,7 @@ int cmd_verify(int argc, char **argv)
 		case 'a':
 			na = realloc(anchors, (nanchors + 1) * sizeof(*na));
 			if (!na) {
+				cli_error("verify", "out of memory");
 				free(anchors);
 				return EXIT_USAGE;
 			}
@@ -225,6 +230,7 @@ int cmd_verify(int argc, char **argv)
 	}
 	r = malloc(sizeof(*r));
 	if (!r) {
+		cli_error("verify", "out of memory");
 		free(anchors);
 		return EXIT_USAGE;
 	}
@@ -237,17 +243,20 @@ int cmd_verify(int argc, char **argv)
 		struct buf place = { 0 };
 
 		report_failure_place(&place, trail, r);
-		cli_error("verify", "%.*s", (int)place.len, place.data ? place.data : "");
+		if (place.failed)
+			cli_error("verify", "%s", r->reason);
+		else
+			cli_error("verify", "%.*s", (int)place.len, place.data ? place.data : "");
 		buf_free(&place);
 		if (json)
-			print_json(trail, r);
+			print_json(trail, r);	/* best effort: the error is said already */
 		ret = EXIT_USAGE;
 	} else {
 		ret = r->status == VERIFY_OK ? 0 : EXIT_BAD;
-		if (!json)
-			print_text(trail, r);
-		else if (!print_json(trail, r))
+		if (json ? !print_json(trail, r) : !print_text(trail, r)) {
+			cli_error("verify", "out of memory for the report");
 			ret = EXIT_USAGE;
+		}
 	}
 	/* A report that did not reach its reader must not pass for a verified trail. */
 	if (fflush(stdout) || ferror(stdout)) {

@@ -105,7 +105,10 @@ static void put_counts(struct buf *b, const struct strmap *m, size_t top, const 
 	char num[48];
 
 	if (!v) {
-		buf_puts(b, m->n ? "    (out of memory)\n" : "    (none)\n");
+		if (m->n)
+			b->failed = true;	/* out of memory: the summary is refused */
+		else
+			buf_puts(b, "    (none)\n");
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -122,9 +125,11 @@ static void put_counts(struct buf *b, const struct strmap *m, size_t top, const 
 	free(v);
 }
 
-void replay_stats_text(FILE *f, const struct replay_stats *s, const struct verify_result *r,
-		       size_t top, const struct rtext_style *st)
+int replay_stats_text(FILE *f, const struct replay_stats *s, const struct verify_result *r,
+		      size_t top, const struct rtext_style *st)
 {
+	int err = 0;
+
 	const struct replay_limits *l = &s->limits;
 	bool lost = l->events_lost || l->loss_records || l->events_degraded || r->gaps;
 	struct buf b = { 0 };
@@ -176,10 +181,11 @@ void replay_stats_text(FILE *f, const struct replay_stats *s, const struct verif
 		r->segments == 1 ? "" : "s", r->first_epoch, r->last_epoch, r->seals,
 		r->seals == 1 ? "" : "s", r->recoveries, r->recoveries == 1 ? "y" : "ies");
 	if (b.failed)
-		fputs("sealtrail: out of memory\n", f);
+		err = -ENOMEM;
 	else if (b.len)
 		fwrite(b.data, 1, b.len, f);
 	buf_free(&b);
+	return err;
 }
 
 /* An object {key: count} in key order (as canonical JSON wants). */

@@ -46,8 +46,9 @@ void replay_stats_init(struct replay_stats *s);
 void replay_stats_entry(struct replay_stats *s, const struct replay_event *ev);
 /* An event that passed the filters. */
 void replay_stats_event(struct replay_stats *s, const struct replay_event *ev);
-void replay_stats_text(FILE *f, const struct replay_stats *s, const struct verify_result *r,
-		       size_t top, const struct rtext_style *st);
+/* The summary as text; prints nothing and returns -ENOMEM when memory runs out. */
+int replay_stats_text(FILE *f, const struct replay_stats *s, const struct verify_result *r,
+		      size_t top, const struct rtext_style *st);
 /* The summary, as the value of the key just written to w. */
 void replay_stats_json(struct jw *w, const struct replay_stats *s, const struct verify_result *r,
 		       size_t top);

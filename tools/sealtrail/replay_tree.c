@@ -536,6 +536,7 @@ struct text_ctx {
 	struct buf *b;
 	const struct rtext_style *st;
 	FILE *f;
+	bool failed;		/* a node could not be formatted: the tree is incomplete */
 };
 
 static void indent(struct buf *b, size_t depth, size_t extra)
@@ -674,14 +675,17 @@ static void text_node(struct tree_node *n, size_t depth, void *ctx)
 	} else {
 		buf_puts(b, "no exit recorded (still running when the trail ends, or not seen)\n");
 	}
-	if (!b->failed)
+	if (b->failed)
+		c->failed = true;
+	else
 		fwrite(b->data, 1, b->len, c->f);
 }
 
-void replay_tree_text(struct replay_tree *t, FILE *f, const struct rtext_style *st)
+int replay_tree_text(struct replay_tree *t, FILE *f, const struct rtext_style *st)
 {
 	struct buf b = { 0 };
-	struct text_ctx c = { &b, st, f };
+	struct text_ctx c = { &b, st, f, false };
+	int err = 0;
 	size_t i;
 
 	if (t->nroots == 0)
@@ -696,12 +700,15 @@ void replay_tree_text(struct replay_tree *t, FILE *f, const struct rtext_style *
 	for (i = 0; i < t->nroots; i++) {
 		if (i)
 			fputc('\n', f);
-		if (walk_tree(t->roots[i], text_node, &c)) {
+		err = walk_tree(t->roots[i], text_node, &c);
+		if (err || c.failed) {
 			fprintf(f, "# out of memory: the tree is incomplete\n");
+			err = -ENOMEM;
 			break;
 		}
 	}
 	buf_free(&b);
+	return err;
 }
 
 /* ---- JSON -------------------------------------------------------------------------- */

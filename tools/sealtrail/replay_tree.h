@@ -44,8 +44,9 @@ long replay_tree_select(struct replay_tree *t, const struct replay_filter *windo
 int replay_tree_record(struct replay_tree *t, const struct replay_event *ev,
 		       const struct replay_filter *window);
 
-/* The trees, children indented under parents. */
-void replay_tree_text(struct replay_tree *t, FILE *f, const struct rtext_style *st);
+/* The trees, children indented under parents. Returns 0, or -ENOMEM when memory ran
+ * out (the tree printed so far ends with a line saying it is incomplete). */
+int replay_tree_text(struct replay_tree *t, FILE *f, const struct rtext_style *st);
 
 /* The trees as one {"tree": {...}} line per process, in the order of the text
  * output (depth first, children in the order they were first seen). Returns 0

@@ -16,7 +16,10 @@ void report_put_bytes(struct buf *b, const char *s)
 	struct buf w = { 0 };
 
 	replay_wtf8_from_bytes(&w, s, strlen(s));
-	rtext_escaped(b, w.data ? w.data : "", w.len);
+	if (w.failed)
+		b->failed = true;	/* never a name cut short */
+	else
+		rtext_escaped(b, w.data ? w.data : "", w.len);
 	buf_free(&w);
 }
 
