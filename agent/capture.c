@@ -35,6 +35,8 @@ _Static_assert(sizeof(struct st_path_key) == 4 + ST_PREFIX_MAX, "st_path_key lay
 #define WAKEUP_MAX	(256u << 10)	/* default wakeup: ring/8, at most this */
 #define WHY_LEN		128
 #define ENTER_PREFIX	"sys_enter__"	/* handler names: bpf/syscall.bpf.h */
+#define ENTER_D_PREFIX	"sys_enter_d__"
+#define ENTER_DISPATCHER "tp_btf__sys_enter"
 #define EXIT_PREFIX	"sys_exit__"
 #define MAP_PIN		"map_"		/* pin names: map_<map>, link_<program>, marker */
 #define LINK_PIN	"link_"
@@ -159,8 +161,9 @@ static const struct syscall_slot syscall_slots[] = {
 };
 
 enum prog_kind {
-	PROG_ATTACHED,		/* has its own link: the dispatcher, the scheduler programs */
+	PROG_ATTACHED,		/* has its own link: the dispatchers, the scheduler programs */
 	PROG_ENTER,		/* an enter handler: its own link, on its syscall's tracepoint */
+	PROG_ENTER_D,		/* an enter handler in sys_enter_handlers (no such tracepoints) */
 	PROG_EXIT,		/* an exit handler: in sys_exit_handlers */
 };
 
@@ -170,6 +173,7 @@ struct capture_prog {
 	enum prog_kind kind;
 	const struct syscall_slot *sys;	/* handlers: NULL when this architecture has none */
 	int fd;			/* a pinned run's program, opened by id (owned); else -1 */
+	bool unused;		/* of the way of running enters not taken: not loaded, not listed */
 	char why[WHY_LEN];
 };
 
@@ -181,9 +185,13 @@ struct capture {
 	struct capture_prog *progs;
 	struct capture_program_info *info;
 	size_t nprogs;
+	struct capture_program_info *shown;	/* info of the programs in use */
+	size_t nshown;
 	int ncpus;
 	int lock_fd;		/* the pin directory, locked while open; -1 without pin_dir */
 	bool probe_reads_only;	/* capture_opts.probe_reads_only */
+	bool enter_dispatch;	/* enters through the sys_enter dispatcher: no syscall
+				 * tracepoints here, or capture_opts.enter_dispatch */
 	int delivered;		/* records handed over by the current capture_poll() */
 	int stop;		/* the callback's non-zero return, ending a poll */
 	uint64_t invalid;	/* samples that failed validation */
@@ -288,16 +296,28 @@ static int capture_skel_open(struct capture *c)
 		i++;
 		p->prog = prog;
 		p->fd = -1;
-		if (!strncmp(name, ENTER_PREFIX, strlen(ENTER_PREFIX))) {
+		if (!strncmp(name, ENTER_D_PREFIX, strlen(ENTER_D_PREFIX))) {
+			p->kind = PROG_ENTER_D;
+			p->unused = !c->enter_dispatch;
+			sys = name + strlen(ENTER_D_PREFIX);
+		} else if (!strncmp(name, ENTER_PREFIX, strlen(ENTER_PREFIX))) {
 			p->kind = PROG_ENTER;
+			p->unused = c->enter_dispatch;
 			sys = name + strlen(ENTER_PREFIX);
 		} else if (!strncmp(name, EXIT_PREFIX, strlen(EXIT_PREFIX))) {
 			p->kind = PROG_EXIT;
 			sys = name + strlen(EXIT_PREFIX);
 		} else {
+			p->unused = !strcmp(name, ENTER_DISPATCHER) && !c->enter_dispatch;
+			if (p->unused)
+				bpf_program__set_autoload(prog, false);
 			continue;
 		}
 		bpf_program__set_autoattach(prog, false);
+		if (p->unused) {
+			bpf_program__set_autoload(prog, false);
+			continue;
+		}
 		p->sys = syscall_slot_find(sys);
 		if (p->sys && (__u32)p->sys->nr >= slots) {
 			snprintf(p->why, WHY_LEN, "syscall number %d is beyond the dispatch table",
@@ -313,40 +333,54 @@ static int capture_skel_open(struct capture *c)
 }
 
 /*
- * Puts each loaded exit handler in the program array, then marks its syscall traced: only
- * then does the dispatcher look for it, so an empty slot found later is a real failure.
+ * Puts each loaded handler in its program array, then marks its syscall traced: only
+ * then does a dispatcher look for it, so an empty slot found later is a real failure.
  */
 static int capture_dispatch(struct capture *c)
 {
+	int enter_fd = bpf_map__fd(c->skel->maps.sys_enter_handlers);
 	int exit_fd = bpf_map__fd(c->skel->maps.sys_exit_handlers);
+	__u32 slots = sizeof(c->skel->bss->traced);
+	__u8 *has_enter;
 	size_t i;
+	int err = 0;
 
-	if (bpf_map__max_entries(c->skel->maps.sys_exit_handlers) != sizeof(c->skel->bss->traced))
+	if (bpf_map__max_entries(c->skel->maps.sys_exit_handlers) != slots ||
+	    bpf_map__max_entries(c->skel->maps.sys_enter_handlers) != slots)
 		return -EINVAL;
-	for (i = 0; i < c->nprogs; i++) {
+	has_enter = calloc(slots, 1);
+	if (!has_enter)
+		return -ENOMEM;
+	for (i = 0; i < c->nprogs && !err; i++) {
 		struct capture_prog *p = &c->progs[i];
 		__u32 nr, fd = bpf_program__fd(p->prog);
 
-		if (p->kind != PROG_EXIT || !p->sys)
+		if ((p->kind != PROG_EXIT && p->kind != PROG_ENTER_D) || !p->sys || p->unused)
 			continue;
 		nr = p->sys->nr;
-		if (bpf_map_update_elem(exit_fd, &nr, &fd, BPF_ANY))
-			return -errno;
+		if (bpf_map_update_elem(p->kind == PROG_ENTER_D ? enter_fd : exit_fd, &nr, &fd,
+					BPF_ANY))
+			err = -errno;
+		if (p->kind == PROG_ENTER_D)
+			has_enter[nr] = 1;
 		c->info[i].attached = true;
 	}
-	for (i = 0; i < c->nprogs; i++) {
+	/* An exit handler is enough (opens have no enter); an enter alone is not. */
+	for (i = 0; i < c->nprogs && !err; i++) {
 		struct capture_prog *p = &c->progs[i];
 
 		if (p->kind == PROG_EXIT && p->sys)
-			c->skel->bss->traced[p->sys->nr] = p->sys->type;
+			c->skel->bss->traced[p->sys->nr] =
+				p->sys->type | (has_enter[p->sys->nr] ? ST_TRACED_ENTER : 0);
 	}
-	return 0;
+	free(has_enter);
+	return err;
 }
 
 /*
  * libbpf finds a syscall tracepoint's id under tracefs, or under debugfs's tracing
  * directory when that exists: tracefs is mounted where the kernel provides for it when
- * neither is there (a minimal host or container), as the enter handlers need it.
+ * neither is there (a minimal host or container).
  */
 static int tracefs_ensure(void)
 {
@@ -361,19 +395,30 @@ static int tracefs_ensure(void)
 	return 0;
 }
 
+/* Whether the enter handlers can have syscall tracepoints of their own: the kernel has
+ * them (CONFIG_FTRACE_SYSCALLS) and tracefs, mounted here if need be, lists them. If
+ * not, enters run through the sys_enter dispatcher, as exits do. */
+static bool syscall_tracepoints(void)
+{
+#define SYSCALL_EVENT "/events/syscalls/sys_enter_execve/id"
+	if (tracefs_ensure())
+		return false;
+	return !access(DEBUGFS_TRACING "/events", F_OK) ? !access(DEBUGFS_TRACING SYSCALL_EVENT, F_OK)
+							: !access(TRACEFS_ROOT SYSCALL_EVENT, F_OK);
+#undef SYSCALL_EVENT
+}
+
 static int capture_attach(struct capture *c)
 {
 	size_t i;
 	int err;
 
-	err = tracefs_ensure();
-	if (err)
-		return err;
 	for (i = 0; i < c->nprogs; i++) {
 		struct capture_prog *p = &c->progs[i];
 		const char *name = bpf_program__name(p->prog);
 
-		if (p->kind == PROG_EXIT || (p->kind == PROG_ENTER && !p->sys))
+		if (p->unused || p->kind == PROG_EXIT || p->kind == PROG_ENTER_D ||
+		    (p->kind == PROG_ENTER && !p->sys))
 			continue;
 		p->link = bpf_program__attach(p->prog);
 		if (!p->link) {
@@ -454,11 +499,12 @@ static int capture_reuse(struct capture *c, const char *dir, const struct pin_ma
 		__u32 nr, id;
 		int map_fd;
 
-		if (p->kind != PROG_ATTACHED && !p->sys)
+		if (p->unused || (p->kind != PROG_ATTACHED && !p->sys))
 			continue;
-		if (p->kind == PROG_EXIT) {
+		if (p->kind == PROG_EXIT || p->kind == PROG_ENTER_D) {
 			nr = p->sys->nr;
-			map_fd = bpf_map__fd(c->skel->maps.sys_exit_handlers);
+			map_fd = bpf_map__fd(p->kind == PROG_ENTER_D ? c->skel->maps.sys_enter_handlers
+								      : c->skel->maps.sys_exit_handlers);
 			if (bpf_map_lookup_elem(map_fd, &nr, &id))
 				return errno == ENOENT ? -ESTALE : -errno;
 			c->info[i].attached = true;
@@ -612,6 +658,7 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		err = c->ncpus ? c->ncpus : -EINVAL;
 		goto fail;
 	}
+	c->enter_dispatch = opts->enter_dispatch || !syscall_tracepoints();
 	err = capture_skel_open(c);
 	if (err)
 		goto fail;
@@ -629,10 +676,19 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	}
 	if (err)
 		goto fail;
+	/* Listed: the programs of the way enters run here, not their alternatives. */
+	c->shown = calloc(c->nprogs, sizeof(*c->shown));
+	if (!c->shown) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	for (i = 0; i < c->nprogs; i++) {
+		if (c->progs[i].unused)
+			continue;
 		c->info[i].name = bpf_program__name(c->progs[i].prog);
 		if (!c->info[i].attached)
 			c->info[i].why = c->progs[i].why;
+		c->shown[c->nshown++] = c->info[i];
 	}
 	err = ring_open(&c->ring, bpf_map__fd(c->skel->maps.events));
 	if (err)
@@ -915,9 +971,9 @@ int capture_read_prog_misses(struct capture *c, uint64_t *misses)
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 
-		/* Exit handlers run by tail call: the kernel counts their misses on the
+		/* Handlers run by tail call: the kernel counts their misses on their
 		 * dispatcher. */
-		if (p->kind == PROG_EXIT || !c->info[i].attached)
+		if (p->kind == PROG_EXIT || p->kind == PROG_ENTER_D || !c->info[i].attached)
 			continue;
 		if (bpf_obj_get_info_by_fd(p->fd >= 0 ? p->fd : bpf_program__fd(p->prog), &info,
 					   &len))
@@ -947,8 +1003,8 @@ int capture_read_compat_calls(struct capture *c, uint64_t *calls)
 
 size_t capture_programs(const struct capture *c, const struct capture_program_info **out)
 {
-	*out = c->info;
-	return c->nprogs;
+	*out = c->shown;
+	return c->nshown;
 }
 
 static void *link_destroy_thread(void *link)
@@ -1007,6 +1063,7 @@ void capture_close(struct capture *c)
 		close(c->lock_fd);
 	free(c->progs);
 	free(c->info);
+	free(c->shown);
 	free(c);
 }
 

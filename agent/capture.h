@@ -51,9 +51,13 @@ struct capture_opts {
 					 * probe-read helper even where the kernel has
 					 * bpf_rdonly_cast (>= 6.2): the path older
 					 * kernels take, for tests (bpf/kread.bpf.h) */
+	bool enter_dispatch;		/* run the enter handlers through a sys_enter
+					 * dispatcher even where syscall tracepoints
+					 * exist: the path kernels without them take,
+					 * for tests (bpf/syscall.bpf.h, SYS_ENTER) */
 };
 
-/* Describes one program: attached (for an exit handler: in its dispatch table), or why
+/* Describes one program: attached (for a dispatched handler: in its table), or why
  * not (no such syscall on this architecture, attach refused). */
 struct capture_program_info {
 	const char *name;

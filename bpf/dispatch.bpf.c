@@ -3,7 +3,8 @@
  * dispatch: the program attached to the raw sys_exit tracepoint. It looks up the syscall
  * number and tail-calls the exit handler for it (sys_exit__X in the other files) through a
  * program array that userspace fills from <asm/unistd.h>. Any other syscall costs a bounds
- * check and one load.
+ * check and one load. Its twin on sys_enter is attached only on kernels without syscall
+ * tracepoints, where the enter handlers cannot have their own (SYS_ENTER).
  *
  * Why not one tracepoint program per syscall at exit too: a `syscalls/sys_exit_X` program is
  * attached through a perf event, and detaching one waits for RCU grace periods: 70-80 ms
@@ -21,8 +22,9 @@
 
 /*
  * traced[nr]: the st_type of syscall nr when its exit handler is in the program array,
- * else 0. Set by userspace after filling the array. It is what tells "not traced" from "a
- * tail call that failed", and which type such a loss is counted for.
+ * else 0; with ST_TRACED_ENTER when its enter handler is in sys_enter_handlers. Set by
+ * userspace after filling the arrays. It is what tells "not traced" from "a tail call
+ * that failed", and which type such a loss is counted for.
  */
 __u8 traced[SYSCALL_SLOTS];
 
@@ -33,6 +35,22 @@ static __always_inline void compat_count(void)
 
 	if (n)
 		__sync_fetch_and_add(n, 1);
+}
+
+/*
+ * Only where the kernel has no syscall tracepoints. A failed tail call counts nothing
+ * here: the exit then finds no saved enter and counts ST_LOSS_NO_ENTER, unless the call is
+ * one the enter would have filtered. Compat calls are counted at their exit.
+ */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(tp_btf__sys_enter, struct pt_regs *regs, long id)
+{
+	if ((unsigned long)id >= SYSCALL_SLOTS || !(traced[id] & ST_TRACED_ENTER))
+		return 0;
+	if (syscall_compat())
+		return 0;
+	bpf_tail_call(ctx, &sys_enter_handlers, id);
+	return 0;
 }
 
 /*
@@ -55,7 +73,7 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 
 	if ((unsigned long)nr >= SYSCALL_SLOTS)
 		return 0;
-	type = traced[nr];
+	type = traced[nr] & ST_TRACED_TYPE;
 	if (!type)
 		return 0;
 	if (syscall_compat()) {

@@ -145,9 +145,17 @@ struct {
 	__type(value, struct st_config);
 } config_map SEC(".maps") __weak;
 
-/* The exit handlers, by syscall number: the sys_exit dispatcher tail-calls into them.
- * Userspace fills it after load; a pinned capture must pin it too, as the kernel empties a
- * program array when its last user reference (fd or pin) goes. */
+/* The handlers, by syscall number: the dispatchers tail-call into them (the enter one is
+ * used only where the kernel has no syscall tracepoints: see SYS_ENTER). Userspace fills
+ * them after load; a pinned capture must pin them too, as the kernel empties a program
+ * array when its last user reference (fd or pin) goes. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, SYSCALL_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_enter_handlers SEC(".maps") __weak;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, SYSCALL_SLOTS);

@@ -89,11 +89,15 @@ static __always_inline __u64 sys_arg(struct pt_regs *regs, int n)
  * calls require (same type and attach point). It is loaded but never attached: userspace
  * puts it in the dispatcher's program array at the slot __NR_<name>.
  *
- * An enter handler is attached on its own, to the syscall's own tracepoint
- * (syscalls/sys_enter_<name>): the kernel then runs it for that syscall alone, and every
- * other syscall of every process pays one bit test instead of a BPF program run (about
- * 90 ns here, where sys_enter had a dispatcher: see docs/CAPTURE.md). The body gets the
- * caller's saved registers, as at sys_exit; compat calls are skipped here as there.
+ * An enter handler comes in two programs with one body; userspace loads one of them:
+ * - sys_enter__<name>, attached on its own to the syscall's own tracepoint
+ *   (syscalls/sys_enter_<name>): the kernel then runs it for that syscall alone, and every
+ *   other syscall of every process pays one bit test instead of a BPF program run (about
+ *   90 ns here: see docs/CAPTURE.md). The body gets the caller's saved registers, as at
+ *   sys_exit; compat calls are skipped here as there.
+ * - sys_enter_d__<name>, for kernels without syscall tracepoints (CONFIG_FTRACE_SYSCALLS
+ *   off, or no tracefs to find them in): a tp_btf handler that the sys_enter dispatcher
+ *   tail-calls, like the exits.
  * Handler names say where they run.
  */
 #define SYS_ENTER(name)                                                          \
@@ -106,6 +110,11 @@ static __always_inline __u64 sys_arg(struct pt_regs *regs, int n)
 		if (syscall_compat())                                            \
 			return 0;                                                \
 		return sys_enter_body__##name((struct pt_regs *)bpf_task_pt_regs(task)); \
+	}                                                                        \
+	SEC("tp_btf/sys_enter")                                                  \
+	int BPF_PROG(sys_enter_d__##name, struct pt_regs *regs, long id)          \
+	{                                                                        \
+		return sys_enter_body__##name(regs);                             \
 	}                                                                        \
 	static __always_inline int sys_enter_body__##name(struct pt_regs *regs)
 

@@ -52,9 +52,12 @@ enum st_type {
 	ST_TYPE_MAX,
 };
 
-/* The exit dispatcher's table, traced[syscall number] (bpf/dispatch.bpf.c): the st_type of
- * a traced syscall, 0 for the others. */
-_Static_assert(ST_TYPE_MAX <= 0xff, "a st_type must fit in traced[]");
+/* The dispatchers' table, traced[syscall number] (bpf/dispatch.bpf.c): the st_type of a
+ * traced syscall, 0 for the others; plus ST_TRACED_ENTER when its enter handler is in the
+ * enter dispatcher's array (kernels without syscall tracepoints only). */
+#define ST_TRACED_TYPE	0x7f
+#define ST_TRACED_ENTER 0x80
+_Static_assert(ST_TYPE_MAX <= ST_TRACED_TYPE, "a st_type must fit in traced[]");
 
 /* Which call produced the record (0 for scheduler events). */
 enum st_syscall {

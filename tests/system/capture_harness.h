@@ -137,16 +137,20 @@ static inline int harness_mkdir(void)
 }
 
 /* Opens H.cap with the given ring size (0 = default) and pin directory (NULL: none).
- * SEALTRAIL_TEST_PROBE_READS=1 (tests/run sets it for a second pass of the capture tests)
- * makes the programs read kernel objects the way kernels before 6.2 make them. */
+ * SEALTRAIL_TEST_PROBE_READS=1 and SEALTRAIL_TEST_ENTER_DISPATCH=1 (tests/run sets both
+ * for a second pass of the capture tests) take the fallbacks: kernel objects read the way
+ * kernels before 6.2 make the programs read them, enter handlers dispatched from
+ * sys_enter as on kernels without syscall tracepoints. */
 static inline int harness_capture(uint32_t ringbuf_bytes, const char *pin_dir)
 {
 	const char *probe_reads = getenv("SEALTRAIL_TEST_PROBE_READS");
+	const char *enter_dispatch = getenv("SEALTRAIL_TEST_ENTER_DISPATCH");
 	struct capture_opts opts = {
 		.on_record = harness_on_record,
 		.ringbuf_bytes = ringbuf_bytes,
 		.pin_dir = pin_dir,
 		.probe_reads_only = probe_reads && !strcmp(probe_reads, "1"),
+		.enter_dispatch = enter_dispatch && !strcmp(enter_dispatch, "1"),
 	};
 	int err = capture_open(&H.cap, &opts);
 

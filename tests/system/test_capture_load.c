@@ -1,7 +1,7 @@
 /* test_capture_load: under load nothing is lost silently. A deliberately tiny ring buffer,
  * not consumed while a child makes N write opens: every open is either delivered or
  * counted in losses[ST_LOSS_RINGBUF_FULL][ST_OPEN], and the two add up to N exactly.
- * And loading on a host without tracefs mounted. */
+ * And loading on a host without tracefs mounted, and on one without syscall tracepoints. */
 #include <sched.h>
 #include <linux/magic.h>
 #include <sys/mount.h>
@@ -120,6 +120,58 @@ static void no_tracefs_child(void *arg)
 	_exit(tracefs_mounted() ? 0 : 93);
 }
 
+/* Whether the capture lists program name as attached. */
+static bool attached(struct capture *c, const char *name)
+{
+	const struct capture_program_info *info;
+	size_t n = capture_programs(c, &info), i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(info[i].name, name))
+			return info[i].attached;
+	return false;
+}
+
+/* A kernel without syscall tracepoints (CONFIG_FTRACE_SYSCALLS off), as a mount namespace
+ * of its own shows it: tracefs with an empty events/syscalls. The capture loads all the
+ * same, the enter handlers dispatched from sys_enter. */
+static void no_syscall_events_child(void *arg)
+{
+	struct capture_opts opts = { .on_record = ignore_record };
+	struct capture *c;
+	int err;
+
+	(void)arg;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		_exit(90);
+	umount2("/sys/kernel/debug/tracing", MNT_DETACH);
+	umount2("/sys/kernel/debug", MNT_DETACH);
+	if (!tracefs_mounted() &&
+	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		_exit(91);
+	if (mount("tmpfs", "/sys/kernel/tracing/events/syscalls", "tmpfs", 0, NULL))
+		_exit(92);
+	err = capture_open(&c, &opts);
+	if (err) {
+		fprintf(stderr, "capture_open without syscall tracepoints: %s\n", strerror(-err));
+		_exit(93);
+	}
+	if (!attached(c, "tp_btf__sys_enter") || !attached(c, "sys_enter_d__execve"))
+		_exit(94);
+	capture_close(c);
+	_exit(0);
+}
+
+static void test_without_syscall_tracepoints(void **state)
+{
+	int status;
+
+	(void)state;
+	status = reap(spawn(no_syscall_events_child, NULL));
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_mounts_tracefs(void **state)
 {
 	int status;
@@ -136,6 +188,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flood_counted),
 		cmocka_unit_test(test_mounts_tracefs),
+		cmocka_unit_test(test_without_syscall_tracepoints),
 	};
 
 	return cmocka_run_group_tests_name("capture_load", tests, group_setup, group_teardown);

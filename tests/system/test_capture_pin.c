@@ -9,8 +9,8 @@
 #include <bpf/libbpf.h>
 #include "capture_harness.h"
 
-/* A program behind a pinned link: execve's enter handler, on its own tracepoint. */
-#define ENTER_LINK "link_sys_enter__execve"
+/* A program behind a pinned link, in every configuration: the exit dispatcher. */
+#define DISPATCH_LINK "link_tp_btf__sys_exit"
 
 #define PIN_ROOT   "/sys/fs/bpf"
 #define PIN_PREFIX "sealtrail-test-"
@@ -123,12 +123,13 @@ static __u32 pinned_link_prog_id(const char *name)
 	return info.prog_id;
 }
 
-/* Every program the pins keep alive: behind the links (the dispatcher, the scheduler
- * programs, the enter handlers), and in the exit dispatch table. */
+/* Every program the pins keep alive: behind the links (the dispatchers, the scheduler
+ * programs, the enter handlers on their own tracepoints), and in the dispatch tables. */
 static size_t pinned_prog_ids(__u32 *ids, size_t max)
 {
+	static const char *const arrays[] = { "map_sys_enter_handlers", "map_sys_exit_handlers" };
 	struct dirent *de;
-	size_t n = 0;
+	size_t n = 0, i;
 	__u32 nr, id;
 	DIR *dir;
 	int fd;
@@ -139,12 +140,14 @@ static size_t pinned_prog_ids(__u32 *ids, size_t max)
 		if (!strncmp(de->d_name, "link_", 5))
 			ids[n++] = pinned_link_prog_id(de->d_name);
 	closedir(dir);
-	fd = pinned("map_sys_exit_handlers");
-	assert_true(fd >= 0);
-	for (nr = 0; nr < 512 && n < max; nr++)
-		if (!bpf_map_lookup_elem(fd, &nr, &id))
-			ids[n++] = id;
-	close(fd);
+	for (i = 0; i < 2; i++) {
+		fd = pinned(arrays[i]);
+		assert_true(fd >= 0);
+		for (nr = 0; nr < 512 && n < max; nr++)
+			if (!bpf_map_lookup_elem(fd, &nr, &id))
+				ids[n++] = id;
+		close(fd);
+	}
 	return n;
 }
 
@@ -204,7 +207,7 @@ static void test_restart_keeps_events(void **state)
 	const struct capture_program_info *info;
 	const struct st_record *ra, *rb;
 	uint64_t losses[ST_LOSS_SLOTS];
-	__u32 enter_id, ring_id;
+	__u32 dispatch_id, ring_id;
 	size_t n, i;
 	pid_t a, b, c;
 	int cue = -1;
@@ -214,7 +217,7 @@ static void test_restart_keeps_events(void **state)
 	t = now_ms();
 	assert_int_equal(harness_capture(0, pin), 0);
 	print_message("# capture_open (fresh): %.1f ms\n", now_ms() - t);
-	enter_id = pinned_link_prog_id(ENTER_LINK);
+	dispatch_id = pinned_link_prog_id(DISPATCH_LINK);
 	ring_id = pinned_map_id("map_events");
 
 	a = run_child(create_child, "before-close");
@@ -227,7 +230,7 @@ static void test_restart_keeps_events(void **state)
 	t = now_ms();
 	assert_int_equal(harness_capture(0, pin), 0);
 	print_message("# capture_open (pinned): %.1f ms\n", now_ms() - t);
-	assert_int_equal(pinned_link_prog_id(ENTER_LINK), enter_id);
+	assert_int_equal(pinned_link_prog_id(DISPATCH_LINK), dispatch_id);
 	assert_int_equal(pinned_map_id("map_events"), ring_id);
 	n = capture_programs(H.cap, &info);
 	assert_true(n > 80);
@@ -348,7 +351,7 @@ static void test_incompatible_pins_replaced(void **state)
 
 	(void)state;
 	reopen(0);
-	old_id = pinned_link_prog_id(ENTER_LINK);
+	old_id = pinned_link_prog_id(DISPATCH_LINK);
 	ring = pinned_map_id("map_events");
 	assert_int_equal(capture_open(&second, &opts), -EBUSY);
 
@@ -356,25 +359,25 @@ static void test_incompatible_pins_replaced(void **state)
 	H.cap = NULL;
 	forge_marker();
 	reopen(0);
-	id = pinned_link_prog_id(ENTER_LINK);
+	id = pinned_link_prog_id(DISPATCH_LINK);
 	assert_int_not_equal(id, old_id);
 	assert_int_not_equal(pinned_map_id("map_events"), ring);
 	assert_true(progs_gone(&old_id, 1));
 
 	reopen(0);	/* now compatible: reused */
-	assert_int_equal(pinned_link_prog_id(ENTER_LINK), id);
+	assert_int_equal(pinned_link_prog_id(DISPATCH_LINK), id);
 
 	snprintf(path, sizeof(path), "%s/map_inflight", pin);
 	assert_int_equal(unlink(path), 0);
 	old_id = id;
 	reopen(0);
-	id = pinned_link_prog_id(ENTER_LINK);
+	id = pinned_link_prog_id(DISPATCH_LINK);
 	assert_int_not_equal(id, old_id);
 	assert_true(progs_gone(&old_id, 1));
 
 	old_id = id;
 	reopen(1 << 20);
-	id = pinned_link_prog_id(ENTER_LINK);
+	id = pinned_link_prog_id(DISPATCH_LINK);
 	assert_int_not_equal(id, old_id);
 
 	pid = run_child(create_child, "after-replace");
