@@ -189,7 +189,8 @@ struct capture {
 	size_t nshown;
 	int ncpus;
 	int lock_fd;		/* the pin directory, locked while open; -1 without pin_dir */
-	bool probe_reads_only;	/* capture_opts.probe_reads_only */
+	bool kread_direct;	/* plain loads where the kernel allows (bpf/kread.bpf.h), unless
+				 * capture_opts.probe_reads_only */
 	bool enter_dispatch;	/* enters through the sys_enter dispatcher: no syscall
 				 * tracepoints here, or capture_opts.enter_dispatch */
 	int delivered;		/* records handed over by the current capture_poll() */
@@ -566,7 +567,7 @@ static int capture_load(struct capture *c, uint32_t ring, const struct st_config
 {
 	int err;
 
-	c->skel->rodata->kread_direct = !c->probe_reads_only && kernel_has_kfunc("bpf_rdonly_cast");
+	c->skel->rodata->kread_direct = c->kread_direct;
 	err = bpf_map__set_max_entries(c->skel->maps.scratch, c->ncpus);
 	if (!err)
 		err = bpf_map__set_max_entries(c->skel->maps.events, ring);
@@ -600,7 +601,9 @@ static int capture_open_pinned(struct capture *c, const char *dir, uint32_t ring
 	if (c->lock_fd < 0)
 		return c->lock_fd;
 	obj = sealtrail__elf_bytes(&len);
-	pin_marker_init(&m, obj, len, ring);
+	pin_marker_init(&m, obj, len, ring,
+			(c->kread_direct ? 0 : PIN_OPT_PROBE_READS) |
+			(c->enter_dispatch ? PIN_OPT_ENTER_DISPATCH : 0));
 	if (!capture_reuse(c, dir, &m)) {
 		/* Whoever ran last is gone: exclude this process now, keep the path rule count
 		 * and which task filters are set until capture_set_filters() replaces the
@@ -663,7 +666,7 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	if (err)
 		goto fail;
 
-	c->probe_reads_only = opts->probe_reads_only;
+	c->kread_direct = !opts->probe_reads_only && kernel_has_kfunc("bpf_rdonly_cast");
 	cfg.agent_pid = opts->agent_pid ? opts->agent_pid : (uint32_t)getpid();
 	cfg.wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes :
 			   (ring / 8 < WAKEUP_MAX ? ring / 8 : WAKEUP_MAX);

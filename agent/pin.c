@@ -23,13 +23,15 @@
 
 _Static_assert(sizeof(struct pin_marker) == 56, "pin_marker layout");
 
-void pin_marker_init(struct pin_marker *m, const void *obj, size_t len, uint32_t ring_bytes)
+void pin_marker_init(struct pin_marker *m, const void *obj, size_t len, uint32_t ring_bytes,
+		     uint32_t options)
 {
 	memset(m, 0, sizeof(*m));
 	memcpy(m->magic, "sealtrl", 8);
 	m->abi = ST_ABI_VERSION;
 	m->layout = PIN_LAYOUT;
 	m->ring_bytes = ring_bytes;
+	m->options = options;
 	digest_sha256(obj, len, m->object_sha256);
 }
 

@@ -10,20 +10,25 @@
 /*
  * What a set of pins was made by. Pins are reused only when every field is equal: the
  * same BPF object (its SHA-256: any rebuild that changes a program or a map changes it),
- * the same record ABI, the same pin layout (names, what the loader puts in the maps) and
- * the same ring buffer size.
+ * the same record ABI, the same pin layout (names, what the loader puts in the maps), the
+ * same ring buffer size and the same load options (the fallbacks the loader chose).
  */
+#define PIN_OPT_PROBE_READS	1u	/* kernel objects read with the probe-read helper */
+#define PIN_OPT_ENTER_DISPATCH	2u	/* enter handlers tail-called from sys_enter */
+
 struct pin_marker {
 	char magic[8];			/* "sealtrl" */
 	uint32_t abi;			/* ST_ABI_VERSION */
 	uint32_t layout;		/* PIN_LAYOUT in pin.c */
 	uint32_t ring_bytes;
-	uint32_t pad;
+	uint32_t options;		/* PIN_OPT_* */
 	uint8_t object_sha256[32];
 };
 
-/* Fills m for the BPF object bytes obj[0..len) and a ring of ring_bytes. */
-void pin_marker_init(struct pin_marker *m, const void *obj, size_t len, uint32_t ring_bytes);
+/* Fills m for the BPF object bytes obj[0..len), a ring of ring_bytes, loaded with
+ * options (PIN_OPT_*). */
+void pin_marker_init(struct pin_marker *m, const void *obj, size_t len, uint32_t ring_bytes,
+		     uint32_t options);
 
 /* Makes dir usable: mounts bpffs at /sys/fs/bpf when dir is below it and it is not
  * mounted, and creates dir (mode 0700) when missing. Returns 0 or -errno. */

@@ -384,6 +384,42 @@ static void test_incompatible_pins_replaced(void **state)
 	assert_non_null(await_record(ST_OPEN, pid, path_is, tpath("after-replace")));
 }
 
+/* Whether this pass runs with the probe-read fallback (tests/run's second pass). */
+static bool probe_reads_pass(void)
+{
+	const char *v = getenv("SEALTRAIL_TEST_PROBE_READS");
+
+	return v && !strcmp(v, "1");
+}
+
+/*
+ * Pins made with other load options (the probe-read fallback, or not) are replaced, not
+ * taken over: the programs they hold read the kernel another way than this run chose.
+ */
+static void test_pins_of_other_options_replaced(void **state)
+{
+	struct capture_opts other = {
+		.on_record = harness_on_record,
+		.pin_dir = pin,
+		.probe_reads_only = !probe_reads_pass(),
+		.enter_dispatch = getenv("SEALTRAIL_TEST_ENTER_DISPATCH") != NULL,
+	};
+	__u32 id, other_id;
+
+	(void)state;
+	reopen(0);
+	id = pinned_link_prog_id(DISPATCH_LINK);
+	capture_close(H.cap);
+	H.cap = NULL;
+	assert_int_equal(capture_open(&H.cap, &other), 0);
+	other_id = pinned_link_prog_id(DISPATCH_LINK);
+	assert_int_not_equal(other_id, id);
+	assert_true(progs_gone(&id, 1));
+	reopen(0);
+	assert_int_not_equal(pinned_link_prog_id(DISPATCH_LINK), other_id);
+	assert_true(progs_gone(&other_id, 1));
+}
+
 /* A pin directory that is not on bpffs is refused, and nothing in it is touched. */
 static void test_pin_dir_not_bpffs(void **state)
 {
@@ -411,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup(test_restart_keeps_events, test_setup),
 		cmocka_unit_test_setup(test_unpin_detaches, test_setup),
 		cmocka_unit_test_setup(test_incompatible_pins_replaced, test_setup),
+		cmocka_unit_test_setup(test_pins_of_other_options_replaced, test_setup),
 		cmocka_unit_test_setup(test_pin_dir_not_bpffs, test_setup),
 	};
 
