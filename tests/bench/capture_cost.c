@@ -3,7 +3,10 @@
  *   - capture_open() and capture_close() times (load + attach, detach + free);
  *   - the verifier's work: verified_insns of every program the open created;
  *   - per-call cost of getppid (untraced), a read-only open+close and a write open+close,
- *     without and with the capture (its records consumed by this process meanwhile).
+ *     without and with the capture (its records consumed by this process meanwhile);
+ *   - the agent's decoding (agent/decode.c: record to the event's canonical JSON) of 2000
+ *     real write-open records, in ns per record: the formatting half of the agent's
+ *     main thread, without the chain's hashing and writing (bench_chain has those).
  *
  * It needs libbpf, so it is not one of the bench_* programs that `make bench` builds with
  * the chain library alone. Build it by hand after `make`, as root:
@@ -13,7 +16,8 @@
  *      $(find build/obj/agent -name '*.o' ! -name main.o) build/libchain.a \
  *      -lbpf -lelf -lz -lcjson -lcrypto -lpthread
  *
- * usage: capture_cost [-n ROUNDS] [-d DIR] [-p] [open | syscalls | verifier]...  (default: all)
+ * usage: capture_cost [-n ROUNDS] [-d DIR] [-p] [open | syscalls | verifier | decode]...
+ * (default: all)
  * -p: read kernel objects through the probe-read helper, as on kernels before 6.2
  * (capture_opts.probe_reads_only).
  * DIR (default /var/tmp) holds the file the write opens create. Numbers are medians of
@@ -32,6 +36,9 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include "capture.h"
+#include "cgroups.h"
+#include "decode.h"
+#include "proctable.h"
 
 #define ROUNDS_MAX 32
 
@@ -76,6 +83,103 @@ static int open_capture(struct capture **c)
 
 	if (err)
 		fprintf(stderr, "capture_open: %s\n", strerror(-err));
+	return err;
+}
+
+/* ---- decode ------------------------------------------------------------------------ */
+
+#define DECODE_RECORDS 2000
+#define DECODE_PASSES 50
+
+struct kept {
+	unsigned char *rec[DECODE_RECORDS];
+	size_t size[DECODE_RECORDS];
+	size_t n;
+};
+
+static int keep_open_record(void *ctx, const struct st_record *rec, size_t size)
+{
+	struct kept *k = ctx;
+
+	if (k->n == DECODE_RECORDS || rec->type != ST_OPEN)
+		return 0;
+	k->rec[k->n] = malloc(size);
+	if (!k->rec[k->n])
+		return -1;
+	memcpy(k->rec[k->n], rec, size);
+	k->size[k->n++] = size;
+	return 0;
+}
+
+/* Captures DECODE_RECORDS write opens of a child, then times decoder_event() over them,
+ * DECODE_PASSES times per round. */
+static int measure_decode(int rounds, const char *dir)
+{
+	struct decoder_opts dopts = { .nprotect = 0 };
+	struct capture_opts o = { .probe_reads_only = probe_reads_only };
+	double ns[ROUNDS_MAX], t;
+	struct proctable *pt = NULL;
+	struct cgroups *cg = NULL;
+	struct decoder *d = NULL;
+	struct buf out = { 0 };
+	struct kept k = { .n = 0 };
+	char path[4096];
+	struct capture *c;
+	size_t i, bytes = 0;
+	int r, p, err = 1;
+	pid_t pid;
+
+	o.on_record = keep_open_record;
+	o.ctx = &k;
+	if (capture_open(&c, &o))
+		return 1;
+	snprintf(path, sizeof(path), "%s/capture_cost.decode.%d", dir, (int)getpid());
+	pid = fork();
+	if (pid == 0) {
+		for (i = 0; i < DECODE_RECORDS + 100; i++) {
+			int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+
+			if (fd < 0)
+				_exit(3);
+			close(fd);
+		}
+		_exit(0);
+	}
+	for (t = now_ns(); k.n < DECODE_RECORDS && now_ns() - t < 10e9;)
+		capture_poll(c, 100);
+	waitpid(pid, NULL, 0);
+	capture_close(c);
+	unlink(path);
+	memset(dopts.boot_id, '0', 32);
+	if (k.n < DECODE_RECORDS || proctable_new(&pt) || cgroups_new(&cg, "/sys/fs/cgroup") ||
+	    decoder_new(&d, &dopts, pt, cg))
+		goto out;
+	for (r = 0; r < rounds; r++) {
+		t = now_ns();
+		for (p = 0; p < DECODE_PASSES; p++)
+			for (i = 0; i < k.n; i++) {
+				buf_reset(&out);
+				if (!decoder_event(d, (const struct st_record *)k.rec[i], k.size[i],
+						   &out))
+					goto out;
+				bytes += out.len;
+			}
+		ns[r] = (now_ns() - t) / (DECODE_PASSES * (double)k.n);
+	}
+	printf("decode: %.0f ns per write-open record (median of %d rounds of %d x %zu), "
+	       "%.0f bytes of event JSON each\n", median(ns, rounds), rounds, DECODE_PASSES, k.n,
+	       (double)bytes / (rounds * DECODE_PASSES * (double)k.n));
+	err = 0;
+out:
+	if (err)
+		fprintf(stderr, "capture_cost: decode: %zu records captured, or decoding failed\n",
+			k.n);
+	for (i = 0; i < k.n; i++)
+		free(k.rec[i]);
+	buf_free(&out);
+	decoder_free(d);
+	cgroups_free(cg);
+	proctable_free(pt);
 	return err;
 }
 
@@ -372,8 +476,8 @@ int main(int argc, char **argv)
 			probe_reads_only = true;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n ROUNDS] [-d DIR] [-p] [open|syscalls|verifier]...\n",
-				argv[0]);
+			fprintf(stderr, "usage: %s [-n ROUNDS] [-d DIR] [-p] "
+				"[open|syscalls|verifier|decode]...\n", argv[0]);
 			return 2;
 		}
 	}
@@ -383,7 +487,7 @@ int main(int argc, char **argv)
 	}
 	if (optind == argc) {
 		err = measure_verifier() || measure_open_close(rounds) ||
-		      measure_syscalls(rounds, dir);
+		      measure_syscalls(rounds, dir) || measure_decode(rounds, dir);
 		return err ? 1 : 0;
 	}
 	for (i = optind; i < argc && !err; i++) {
@@ -393,6 +497,8 @@ int main(int argc, char **argv)
 			err = measure_verifier();
 		} else if (!strcmp(argv[i], "syscalls")) {
 			err = measure_syscalls(rounds, dir);
+		} else if (!strcmp(argv[i], "decode")) {
+			err = measure_decode(rounds, dir);
 		} else {
 			fprintf(stderr, "capture_cost: unknown measure %s\n", argv[i]);
 			return 2;

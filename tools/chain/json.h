@@ -30,9 +30,26 @@ struct json_error {
 };
 
 /* Bytes a canonical string holds as they are: printable ASCII but '"' and '\\'. */
+/* 1 for the bytes json_is_plain() accepts: one load instead of four tests in the
+ * writer's byte loop, where short strings (keys) spend their time. */
+#define JSON_PLAIN_16(c) \
+	JSON_PLAIN_1((c) + 0), JSON_PLAIN_1((c) + 1), JSON_PLAIN_1((c) + 2), JSON_PLAIN_1((c) + 3), \
+	JSON_PLAIN_1((c) + 4), JSON_PLAIN_1((c) + 5), JSON_PLAIN_1((c) + 6), JSON_PLAIN_1((c) + 7), \
+	JSON_PLAIN_1((c) + 8), JSON_PLAIN_1((c) + 9), JSON_PLAIN_1((c) + 10), JSON_PLAIN_1((c) + 11), \
+	JSON_PLAIN_1((c) + 12), JSON_PLAIN_1((c) + 13), JSON_PLAIN_1((c) + 14), JSON_PLAIN_1((c) + 15)
+#define JSON_PLAIN_1(c) ((c) >= 0x20 && (c) <= 0x7e && (c) != '"' && (c) != '\\')
+static const bool json_plain_table[256] = {
+	JSON_PLAIN_16(0x00), JSON_PLAIN_16(0x10), JSON_PLAIN_16(0x20), JSON_PLAIN_16(0x30),
+	JSON_PLAIN_16(0x40), JSON_PLAIN_16(0x50), JSON_PLAIN_16(0x60), JSON_PLAIN_16(0x70),
+	JSON_PLAIN_16(0x80), JSON_PLAIN_16(0x90), JSON_PLAIN_16(0xa0), JSON_PLAIN_16(0xb0),
+	JSON_PLAIN_16(0xc0), JSON_PLAIN_16(0xd0), JSON_PLAIN_16(0xe0), JSON_PLAIN_16(0xf0),
+};
+#undef JSON_PLAIN_1
+#undef JSON_PLAIN_16
+
 static inline bool json_is_plain(unsigned char c)
 {
-	return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+	return json_plain_table[c];
 }
 
 /*
