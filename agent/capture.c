@@ -189,8 +189,7 @@ struct capture {
 	size_t nshown;
 	int ncpus;
 	int lock_fd;		/* the pin directory, locked while open; -1 without pin_dir */
-	bool kread_direct;	/* plain loads where the kernel allows (bpf/kread.bpf.h), unless
-				 * capture_opts.probe_reads_only */
+	bool probe_reads_only;	/* capture_opts.probe_reads_only */
 	bool enter_dispatch;	/* enters through the sys_enter dispatcher: no syscall
 				 * tracepoints here, or capture_opts.enter_dispatch */
 	int delivered;		/* records handed over by the current capture_poll() */
@@ -567,7 +566,7 @@ static int capture_load(struct capture *c, uint32_t ring, const struct st_config
 {
 	int err;
 
-	c->skel->rodata->kread_direct = c->kread_direct;
+	c->skel->rodata->kread_direct = !c->probe_reads_only && kernel_has_kfunc("bpf_rdonly_cast");
 	err = bpf_map__set_max_entries(c->skel->maps.scratch, c->ncpus);
 	if (!err)
 		err = bpf_map__set_max_entries(c->skel->maps.events, ring);
@@ -601,8 +600,10 @@ static int capture_open_pinned(struct capture *c, const char *dir, uint32_t ring
 	if (c->lock_fd < 0)
 		return c->lock_fd;
 	obj = sealtrail__elf_bytes(&len);
+	/* The options asked for, not what the kernel then allowed: pins do not outlive the
+	 * kernel, and looking at its BTF would cost a pinned restart 15 ms. */
 	pin_marker_init(&m, obj, len, ring,
-			(c->kread_direct ? 0 : PIN_OPT_PROBE_READS) |
+			(c->probe_reads_only ? PIN_OPT_PROBE_READS : 0) |
 			(c->enter_dispatch ? PIN_OPT_ENTER_DISPATCH : 0));
 	if (!capture_reuse(c, dir, &m)) {
 		/* Whoever ran last is gone: exclude this process now, keep the path rule count
@@ -666,7 +667,7 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 	if (err)
 		goto fail;
 
-	c->kread_direct = !opts->probe_reads_only && kernel_has_kfunc("bpf_rdonly_cast");
+	c->probe_reads_only = opts->probe_reads_only;
 	cfg.agent_pid = opts->agent_pid ? opts->agent_pid : (uint32_t)getpid();
 	cfg.wakeup_bytes = opts->wakeup_bytes ? opts->wakeup_bytes :
 			   (ring / 8 < WAKEUP_MAX ? ring / 8 : WAKEUP_MAX);

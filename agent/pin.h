@@ -13,7 +13,7 @@
  * the same record ABI, the same pin layout (names, what the loader puts in the maps), the
  * same ring buffer size and the same load options (the fallbacks the loader chose).
  */
-#define PIN_OPT_PROBE_READS	1u	/* kernel objects read with the probe-read helper */
+#define PIN_OPT_PROBE_READS	1u	/* probe reads asked for (capture_opts) */
 #define PIN_OPT_ENTER_DISPATCH	2u	/* enter handlers tail-called from sys_enter */
 
 struct pin_marker {

@@ -93,8 +93,8 @@ static __always_inline __u64 sys_arg(struct pt_regs *regs, int n)
  * - sys_enter__<name>, attached on its own to the syscall's own tracepoint
  *   (syscalls/sys_enter_<name>): the kernel then runs it for that syscall alone, and every
  *   other syscall of every process pays one bit test instead of a BPF program run (about
- *   90 ns here: see docs/CAPTURE.md). The body gets the caller's saved registers, as at
- *   sys_exit; compat calls are skipped here as there.
+ *   20 ns a call here: see docs/CAPTURE.md). The body gets the caller's saved registers,
+ *   as at sys_exit; compat calls are skipped here as there.
  * - sys_enter_d__<name>, for kernels without syscall tracepoints (CONFIG_FTRACE_SYSCALLS
  *   off, or no tracefs to find them in): a tp_btf handler that the sys_enter dispatcher
  *   tail-calls, like the exits.
