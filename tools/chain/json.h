@@ -29,7 +29,6 @@ struct json_error {
 	const char *msg;	/* static string */
 };
 
-/* Bytes a canonical string holds as they are: printable ASCII but '"' and '\\'. */
 /* 1 for the bytes json_is_plain() accepts: one load instead of four tests in the
  * writer's byte loop, where short strings (keys) spend their time. */
 #define JSON_PLAIN_16(c) \
@@ -47,6 +46,7 @@ static const bool json_plain_table[256] = {
 #undef JSON_PLAIN_1
 #undef JSON_PLAIN_16
 
+/* Bytes a canonical string holds as they are: printable ASCII but '"' and '\\'. */
 static inline bool json_is_plain(unsigned char c)
 {
 	return json_plain_table[c];

@@ -204,8 +204,9 @@ void jw_keyn(struct jw *w, const char *key, size_t len)
 	w->last_key[d] = key;
 	w->last_klen[d] = len;
 	w->want_value = true;
-	if (json_skip_plain((const unsigned char *)key, (const unsigned char *)key + len) ==
-	    (const unsigned char *)key + len && len <= KEY_FAST_MAX) {
+	if (len <= KEY_FAST_MAX &&
+	    json_skip_plain((const unsigned char *)key, (const unsigned char *)key + len) ==
+		    (const unsigned char *)key + len) {
 		/* The usual key: separator, quoted key and colon in one reservation. */
 		char *o = buf_reserve(w->out, len + 6);
 		size_t n = 0;
