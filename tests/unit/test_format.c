@@ -48,6 +48,13 @@ static void test_integers_match_printf(void **state)
 	check_i64(INT64_MIN);
 	check_i64(INT64_MAX);
 	check_i64(-1);
+	for (x = 1, i = 0; i < 20; i++, x *= 10) {	/* every digit count's edges */
+		check_u64(x - 1);
+		check_u64(x);
+		check_u64(x + 1);
+		check_i64(-(int64_t)(x - 1));
+	}
+	x = 88172645463325252u;
 	for (i = 0; i < 100000; i++) {	/* xorshift64: every magnitude, both signs */
 		x ^= x << 13;
 		x ^= x >> 7;
