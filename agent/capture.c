@@ -378,34 +378,34 @@ static int capture_dispatch(struct capture *c)
 }
 
 /*
- * libbpf finds a syscall tracepoint's id under tracefs, or under debugfs's tracing
- * directory when that exists: tracefs is mounted where the kernel provides for it when
- * neither is there (a minimal host or container).
+ * The tracing directory libbpf reads tracepoint ids from: debugfs's when it is there,
+ * else tracefs, mounted where the kernel provides for it when missing (a minimal host or
+ * container). NULL when neither can be had.
  */
-static int tracefs_ensure(void)
+static const char *tracing_root(void)
 {
 	struct statfs st;
 
 	if (!access(DEBUGFS_TRACING "/events", F_OK))
-		return 0;
-	if (!statfs(TRACEFS_ROOT, &st) && st.f_type == TRACEFS_MAGIC)
-		return 0;
-	if (mount("tracefs", TRACEFS_ROOT, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
-		return -errno;
-	return 0;
+		return DEBUGFS_TRACING;
+	if ((statfs(TRACEFS_ROOT, &st) || st.f_type != TRACEFS_MAGIC) &&
+	    mount("tracefs", TRACEFS_ROOT, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
+		return NULL;
+	return TRACEFS_ROOT;
 }
 
 /* Whether the enter handlers can have syscall tracepoints of their own: the kernel has
- * them (CONFIG_FTRACE_SYSCALLS) and tracefs, mounted here if need be, lists them. If
- * not, enters run through the sys_enter dispatcher, as exits do. */
+ * them (CONFIG_FTRACE_SYSCALLS) and the tracing directory lists them. If not, enters run
+ * through the sys_enter dispatcher, as exits do. */
 static bool syscall_tracepoints(void)
 {
-#define SYSCALL_EVENT "/events/syscalls/sys_enter_execve/id"
-	if (tracefs_ensure())
+	const char *root = tracing_root();
+	char path[128];
+
+	if (!root)
 		return false;
-	return !access(DEBUGFS_TRACING "/events", F_OK) ? !access(DEBUGFS_TRACING SYSCALL_EVENT, F_OK)
-							: !access(TRACEFS_ROOT SYSCALL_EVENT, F_OK);
-#undef SYSCALL_EVENT
+	snprintf(path, sizeof(path), "%s/events/syscalls/sys_enter_execve/id", root);
+	return !access(path, F_OK);
 }
 
 static int capture_attach(struct capture *c)

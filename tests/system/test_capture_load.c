@@ -95,8 +95,18 @@ static int ignore_record(void *ctx, const struct st_record *rec, size_t size)
 	return 0;
 }
 
-/* In a mount namespace of its own, with tracefs (and debugfs) unmounted: the capture
- * mounts tracefs, which the enter handlers' tracepoints need, and loads. */
+/* In a child: a mount namespace of its own (what it unmounts stays unmounted there only),
+ * without debugfs, whose tracing directory would otherwise stand in for tracefs. */
+static void private_mounts_without_debugfs(void)
+{
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		_exit(90);
+	umount2("/sys/kernel/debug/tracing", MNT_DETACH);
+	umount2("/sys/kernel/debug", MNT_DETACH);
+}
+
+/* With tracefs unmounted too: the capture mounts it, which the enter handlers'
+ * tracepoints need, and loads. */
 static void no_tracefs_child(void *arg)
 {
 	struct capture_opts opts = { .on_record = ignore_record };
@@ -104,10 +114,7 @@ static void no_tracefs_child(void *arg)
 	int err;
 
 	(void)arg;
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		_exit(90);
-	umount2("/sys/kernel/debug/tracing", MNT_DETACH);
-	umount2("/sys/kernel/debug", MNT_DETACH);
+	private_mounts_without_debugfs();
 	while (tracefs_mounted())
 		if (umount2("/sys/kernel/tracing", MNT_DETACH))
 			_exit(91);
@@ -142,10 +149,7 @@ static void no_syscall_events_child(void *arg)
 	int err;
 
 	(void)arg;
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		_exit(90);
-	umount2("/sys/kernel/debug/tracing", MNT_DETACH);
-	umount2("/sys/kernel/debug", MNT_DETACH);
+	private_mounts_without_debugfs();
 	if (!tracefs_mounted() &&
 	    mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, NULL))
 		_exit(91);
@@ -164,23 +168,16 @@ static void no_syscall_events_child(void *arg)
 
 static void test_without_syscall_tracepoints(void **state)
 {
-	int status;
-
 	(void)state;
-	status = reap(spawn(no_syscall_events_child, NULL));
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	run_child(no_syscall_events_child, NULL);
 }
 
 static void test_mounts_tracefs(void **state)
 {
 	bool mounted = tracefs_mounted();
-	int status;
 
 	(void)state;
-	status = reap(spawn(no_tracefs_child, NULL));
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
+	run_child(no_tracefs_child, NULL);
 	/* The child's unmounting stayed in its namespace. */
 	assert_int_equal(tracefs_mounted(), mounted);
 }

@@ -261,22 +261,17 @@ static void test_append_reports_bad_lines_and_keeps_trail_valid(void **state)
 
 /* Not in the ASan build: ASan owns malloc, so the shim cannot replace it there. */
 #if !defined(__SANITIZE_ADDRESS__)
-/* One run of the plain CLI (the shim must own malloc, so never ASan's) with the Nth
- * allocation and all later ones failing; n = 0: none fails. */
+/* One run of the CLI with the Nth allocation and all later ones failing; n = 0: none
+ * fails. */
 static int run_failing_at(struct tl_proc *p, long n, const char *in, const char *const *args)
 {
-	const char *argv[16] = { tl_fmt("%s/sealtrail", tl_build_dir()) };
-	size_t i;
 	int st;
 
-	for (i = 0; args[i]; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
 	if (n) {
 		setenv("LD_PRELOAD", tl_fmt("%s/tests/failalloc.so", tl_build_dir()), 1);
 		setenv("FAILALLOC_AT", tl_fmt("%ld", n), 1);
 	}
-	st = tl_run(p, in, in ? strlen(in) : 0, argv);
+	st = run_cli(p, in, args);
 	unsetenv("LD_PRELOAD");
 	unsetenv("FAILALLOC_AT");
 	return st;
