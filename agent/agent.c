@@ -3,7 +3,9 @@
  * One thread does everything that touches the chain: ring-buffer records are
  * decoded and appended in arrival order, and a periodic tick drains what did not
  * wake us, flushes (the crash-loss budget), seals epochs and reports losses.
- * Compression of closed segments runs in its own thread. */
+ * Compression of closed segments runs in its own thread, and so does the moving
+ * of records out of the ring into the backlog (agent/backlog.h), which keeps
+ * them coming while this thread waits for the disk. */
 #include "agent.h"
 
 #include <errno.h>
@@ -441,14 +443,22 @@ static int stop(struct agent *a, int sig)
 
 	notify_systemd("STOPPING=1");
 	/* What was sent before the stop, within reason: a storm that goes on would keep
-	 * the stop from ever happening (systemd kills after 30 s, without a stop entry). */
+	 * the stop from ever happening (systemd kills after 30 s, without a stop entry).
+	 * The backlog first, then the ring: what is left stays there, for a pinned
+	 * capture's next agent. */
+	capture_end_backlog(a->cap);
 	drain(a, STOP_DRAIN_POLLS);
 	report_losses(a);
 	{
 		struct chain_stats cs;
 
+		struct backlog_stats bs;
+
 		chain_get_stats(a->chain, &cs);
 		a->stats.entries_lost = cs.entries_lost;
+		capture_backlog_stats(a->cap, &bs);
+		a->stats.backlog_peak_bytes = bs.peak_bytes;
+		a->stats.backlog_full_waits = bs.full_waits;
 	}
 	buf_reset(&a->ev);
 	lifecycle_stop(&a->ev, &a->stats, names_signal(sig, name));
@@ -516,6 +526,7 @@ int agent_run(const struct agent_opts *o)
 	co.agent_pid = (uint32_t)getpid();
 	co.ringbuf_bytes = a.cfg.ringbuf_bytes;
 	co.wakeup_bytes = a.cfg.wakeup_bytes;
+	co.backlog_bytes = a.cfg.backlog_bytes;
 	co.pin_dir = o->pin_dir;
 	e = capture_open(&a.cap, &co);
 	if (e) {

@@ -180,6 +180,7 @@ struct capture_prog {
 struct capture {
 	struct sealtrail *skel;
 	struct ring *ring;
+	struct backlog *backlog;	/* NULL: records are read in the ring */
 	capture_record_fn on_record;
 	void *ctx;
 	struct capture_prog *progs;
@@ -695,6 +696,8 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		c->shown[c->nshown++] = c->info[i];
 	}
 	err = ring_open(&c->ring, bpf_map__fd(c->skel->maps.events));
+	if (!err && opts->backlog_bytes)
+		err = backlog_start(&c->backlog, c->ring, opts->backlog_bytes);
 	if (err)
 		goto fail;
 	*out = c;
@@ -894,8 +897,13 @@ int capture_poll(struct capture *c, int timeout_ms)
 	c->delivered = 0;
 	c->stop = 0;
 	/* Records below the wakeup threshold raise no event: take them anyway. */
-	err = ring_wait(c->ring, timeout_ms);
-	ring_consume(c->ring, capture_sample, c, CAPTURE_POLL_MAX);
+	if (c->backlog) {
+		err = backlog_wait(c->backlog, timeout_ms);
+		backlog_consume(c->backlog, capture_sample, c, CAPTURE_POLL_MAX);
+	} else {
+		err = ring_wait(c->ring, timeout_ms);
+		ring_consume(c->ring, capture_sample, c, CAPTURE_POLL_MAX);
+	}
 	if (c->stop)
 		return c->stop;
 	if (err < 0 && err != -EINTR && !c->delivered)
@@ -905,7 +913,19 @@ int capture_poll(struct capture *c, int timeout_ms)
 
 int capture_fd(const struct capture *c)
 {
-	return ring_fd(c->ring);
+	return c->backlog ? backlog_fd(c->backlog) : ring_fd(c->ring);
+}
+
+void capture_end_backlog(struct capture *c)
+{
+	backlog_halt(c->backlog);
+}
+
+void capture_backlog_stats(struct capture *c, struct backlog_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	if (c->backlog)
+		backlog_get_stats(c->backlog, s);
 }
 
 int capture_read_losses(struct capture *c, uint64_t totals[ST_LOSS_SLOTS])
@@ -1061,6 +1081,7 @@ void capture_close(struct capture *c)
 	for (i = 0; c->progs && i < c->nprogs; i++)
 		if (c->progs[i].fd >= 0)
 			close(c->progs[i].fd);
+	backlog_stop(c->backlog);	/* before the ring it drains */
 	ring_close(c->ring);
 	sealtrail__destroy(c->skel);
 	if (c->lock_fd >= 0)

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 #include "sealtrail/event.h"
+#include "backlog.h"
 
 struct capture;
 
@@ -51,6 +52,11 @@ struct capture_opts {
 					 * probe-read helper even where the kernel has
 					 * bpf_rdonly_cast (>= 6.2): the path older
 					 * kernels take, for tests (bpf/kread.bpf.h) */
+	size_t backlog_bytes;		/* 0: records are read in the ring itself. Else
+					 * a thread moves them out of it as they come,
+					 * into up to this much memory, for the consumer
+					 * to read there (agent/backlog.h): a stalled
+					 * consumer then loses nothing until it is full */
 	bool enter_dispatch;		/* run the enter handlers through a sys_enter
 					 * dispatcher even where syscall tracepoints
 					 * exist: the path kernels without them take,
@@ -98,6 +104,14 @@ int capture_poll(struct capture *c, int timeout_ms);
 
 /* A file descriptor that becomes readable when records are pending (epoll). */
 int capture_fd(const struct capture *c);
+
+/* Ends the backlog's draining (no-op without one): from now on records stay in the ring
+ * until polled. For a stop: what the final polls leave behind then stays in a pinned
+ * ring, for the next agent. */
+void capture_end_backlog(struct capture *c);
+
+/* The backlog's figures (all zero without one). */
+void capture_backlog_stats(struct capture *c, struct backlog_stats *s);
 
 /* Sums the per-CPU loss counters: totals[cause * ST_TYPE_MAX + type]. */
 int capture_read_losses(struct capture *c, uint64_t totals[ST_LOSS_SLOTS]);

@@ -22,6 +22,8 @@ struct agent_config {
 	unsigned int loss_check_ms;	/* how often kernel loss counters are read */
 	uint32_t ringbuf_bytes;		/* power of two */
 	uint32_t wakeup_bytes;		/* 0: capture's default */
+	size_t backlog_bytes;		/* memory for records a stalled agent has not
+					 * taken yet (0: none, the ring only) */
 
 	uint32_t *ignore_uids;
 	size_t n_ignore_uids;

@@ -197,6 +197,13 @@ void lifecycle_stop(struct buf *out, const struct run_stats *rs, const char *sig
 	jw_object_begin(&w);
 	jw_key(&w, "stats");
 	jw_object_begin(&w);
+	jw_key(&w, "backlog");
+	jw_object_begin(&w);
+	jw_key(&w, "full_waits");
+	jw_uint(&w, rs->backlog_full_waits);
+	jw_key(&w, "peak_bytes");
+	jw_uint(&w, rs->backlog_peak_bytes);
+	jw_object_end(&w);
 	put_counts(&w, "degraded", rs->lost, false);
 	jw_key(&w, "entries_lost");
 	jw_uint(&w, rs->entries_lost);

@@ -34,6 +34,8 @@ struct run_stats {
 	uint64_t events;		/* entries appended for captured events */
 	uint64_t lost[AGENT_LOSS_SLOTS];
 	uint64_t entries_lost;		/* dropped by the chain (write errors) */
+	uint64_t backlog_peak_bytes;	/* memory the backlog held at most */
+	uint64_t backlog_full_waits;	/* times it was full (the ring then filled) */
 };
 
 void lifecycle_start(struct buf *out, const struct start_info *si);

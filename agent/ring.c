@@ -104,7 +104,7 @@ static void release(struct ring *r, uint64_t pos)
 
 int ring_consume(struct ring *r, ring_record_fn fn, void *ctx, int max)
 {
-	uint64_t cons = *r->consumer_pos, released = cons, prod;
+	uint64_t cons = *r->consumer_pos, released = cons, prod, next;
 	const uint8_t *hdr;
 	uint32_t len;
 	int n = 0, rc = 0;
@@ -120,13 +120,16 @@ int ring_consume(struct ring *r, ring_record_fn fn, void *ctx, int max)
 			len = __atomic_load_n((const uint32_t *)hdr, __ATOMIC_ACQUIRE);
 			if (len & BPF_RINGBUF_BUSY_BIT)
 				goto out;	/* still being written */
-			cons += ((len & ~(uint32_t)BPF_RINGBUF_DISCARD_BIT) + BPF_RINGBUF_HDR_SZ +
-				 7) & ~7ull;
+			next = cons + (((len & ~(uint32_t)BPF_RINGBUF_DISCARD_BIT) +
+					BPF_RINGBUF_HDR_SZ + 7) & ~7ull);
 			if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
-				n++;
 				rc = fn(ctx, (void *)(hdr + BPF_RINGBUF_HDR_SZ),
 					len & ~(uint32_t)BPF_RINGBUF_DISCARD_BIT);
+				if (rc == RING_KEEP)
+					goto out;
+				n++;
 			}
+			cons = next;
 			if (cons - released >= r->release) {
 				release(r, cons);
 				released = cons;

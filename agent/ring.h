@@ -9,8 +9,11 @@
 struct ring;
 
 /* Called for each record in order; a non-zero return stops ring_consume() and is
- * returned by it (the record counts as consumed). */
+ * returned by it. The record counts as consumed, unless the return is RING_KEEP: it then
+ * stays in the ring, the first one the next call hands over. */
 typedef int (*ring_record_fn)(void *ctx, void *data, size_t size);
+
+#define RING_KEEP (-1 - 0x7fffffff)
 
 /* Maps the ring buffer map behind map_fd. Returns 0 or -errno. */
 int ring_open(struct ring **out, int map_fd);

@@ -13,10 +13,23 @@
 static struct agent_run *live_run;
 static pid_t live_load;
 static char live_mount[4300];
+static bool live_frozen;	/* live_mount is frozen: thawed before anything else */
+
+static void freeze(const char *mnt, bool on)
+{
+	char cmd[4400];
+
+	snprintf(cmd, sizeof(cmd), "fsfreeze %s %s", on ? "-f" : "-u", mnt);
+	assert_int_equal(system(cmd), 0);
+	live_frozen = on;
+}
 
 static int teardown(void **state)
 {
 	(void)state;
+	/* An agent writing to a frozen filesystem cannot even be killed. */
+	if (live_frozen)
+		freeze(live_mount, false);
 	if (live_load > 0) {
 		kill(live_load, SIGKILL);
 		waitpid(live_load, NULL, 0);
@@ -278,6 +291,7 @@ static void test_bad_configuration_is_refused(void **state)
 		{ "{\"epoch_seconds\": \"60\"}", "\"epoch_seconds\": must be a number" },
 		{ "{\"flush_ms\": 100,\n \"segment_bytes\": 1,}", "line 2: not valid JSON" },
 		{ "[]", "must be a JSON object" },
+		{ "{\"backlog_bytes\": 4096}", "\"backlog_bytes\": 0 (none) or at least 262144" },
 		{ "{\"ignore_comms\": [\"a-name-longer-than-15\"]}", "\"ignore_comms\"" },
 		{ many_uids, "\"ignore_uids\": at most 1024 entries" },
 	};
@@ -439,13 +453,38 @@ static void test_idle_epochs_are_sealed(void **state)
 
 /* A full disk: the agent keeps running, what is written stays valid, and the
  * gap is recorded when space comes back. */
+/* Moves a's trail onto a 64 MiB ext4 disk of its own, mounted at mnt (a's directory
+ * holds both); skips the test where loop devices cannot be mounted. */
+static void trail_on_small_disk(struct agent_run *a, char *mnt, size_t mnt_size)
+{
+	char img[4300], cmd[9000];
+	const char *mkfs[] = { "/sbin/mkfs.ext4", "-q", "-F", img, NULL };
+	struct tl_proc p;
+	int fd;
+
+	snprintf(img, sizeof(img), "%s/disk.img", a->dir);
+	snprintf(mnt, mnt_size, "%s/mnt", a->dir);
+	mkdir(mnt, 0755);
+	fd = open(img, O_WRONLY | O_CREAT, 0600);
+	assert_int_equal(ftruncate(fd, 64 << 20), 0);
+	close(fd);
+	assert_int_equal(tl_run(&p, NULL, 0, mkfs), 0);
+	tl_proc_free(&p);
+	snprintf(cmd, sizeof(cmd), "mount -o loop %s %s", img, mnt);
+	if (system(cmd) != 0) {
+		ah_cleanup(a);
+		live_run = NULL;
+		skip();
+	}
+	snprintf(live_mount, sizeof(live_mount), "%s", mnt);
+	snprintf(a->trail, sizeof(a->trail), "%s/trail", mnt);
+}
+
 static void test_full_disk_gap_is_recorded(void **state)
 {
 	static struct agent_run a;	/* outlives a failed assertion: see teardown */
 	struct ah_events e;
-	char img[4300], mnt[4300], filler[4400], work[4300], cmd[9000];
-	const char *mkfs[] = { "/sbin/mkfs.ext4", "-q", "-F", img, NULL };
-	struct tl_proc p;
+	char mnt[4300], filler[4400], work[4300], cmd[9000];
 	size_t i, gap_entries = 0;
 	pid_t load;
 	int fd;
@@ -453,26 +492,10 @@ static void test_full_disk_gap_is_recorded(void **state)
 	(void)state;
 	ah_prepare(&a, "diskfull", "{\"flush_ms\": 20}");
 	live_run = &a;
-	snprintf(img, sizeof(img), "%s/disk.img", a.dir);
-	snprintf(mnt, sizeof(mnt), "%s/mnt", a.dir);
 	snprintf(work, sizeof(work), "%s/work", a.dir);
-	mkdir(mnt, 0755);
 	mkdir(work, 0755);
-	fd = open(img, O_WRONLY | O_CREAT, 0600);
 	/* Room for the trail once the filler is gone: the load writes ~5 MB/s. */
-	assert_int_equal(ftruncate(fd, 64 << 20), 0);
-	close(fd);
-	assert_int_equal(tl_run(&p, NULL, 0, mkfs), 0);
-	tl_proc_free(&p);
-	snprintf(cmd, sizeof(cmd), "mount -o loop %s %s", img, mnt);
-	if (system(cmd) != 0) {
-		ah_cleanup(&a);
-		live_run = NULL;
-		skip();
-	}
-	snprintf(live_mount, sizeof(live_mount), "%s", mnt);
-	/* The trail lives on the small disk. */
-	snprintf(a.trail, sizeof(a.trail), "%s/trail", mnt);
+	trail_on_small_disk(&a, mnt, sizeof(mnt));
 	ah_start(&a, true, true);
 	load = fork();
 	if (load == 0) {
@@ -615,6 +638,86 @@ static void test_pinned_restart_loses_nothing(void **state)
 	ah_cleanup(&a);
 	live_run = NULL;
 	assert_int_equal(access(a.pin_dir, F_OK), -1);
+}
+
+/* The agent's disk stops taking writes (fsfreeze: as a stalled or failing disk, a
+ * filesystem snapshot, a slow fsync) while a flood of chmods comes in, five times what the
+ * ring holds; then it thaws. Returns the chmods in the trail and those reported lost. */
+static void flood_while_frozen(const char *config, uint64_t *delivered, uint64_t *lost,
+			       int64_t *backlog_peak)
+{
+	static struct agent_run a;	/* outlives a failed assertion: see teardown */
+	struct ah_events e;
+	char mnt[4300], work[4300], real[4400], cmd[9000];
+	pid_t child;
+	size_t i;
+	int status;
+
+	ah_prepare(&a, "frozen", config);
+	live_run = &a;
+	snprintf(work, sizeof(work), "%s/work", a.dir);
+	mkdir(work, 0755);
+	assert_non_null(realpath(work, real));
+	trail_on_small_disk(&a, mnt, sizeof(mnt));
+	ah_start(&a, true, true);
+	freeze(mnt, true);
+	child = in_child(flood, real, &status);
+	usleep(300000);		/* the agent's writes are blocked all along */
+	freeze(mnt, false);
+	assert_int_equal(ah_stop(&a, SIGTERM), 0);
+	assert_int_equal(ah_verify(&a, false, NULL), 0);
+
+	ah_load(&a, &e);
+	*delivered = 0;
+	for (i = 0; i < e.n; i++)
+		if (ah_is(e.ev[i], "event.action", "chmod") &&
+		    ah_int(e.ev[i], "process.pid") == child)
+			(*delivered)++;
+	*lost = lost_chmods(&e);
+	assert_true(ah_is(e.ev[e.n - 1], "event.action", "agent-stop"));
+	*backlog_peak = ah_int(e.ev[e.n - 1], "sealtrail.stats.backlog.peak_bytes");
+	ah_events_free(&e);
+	snprintf(cmd, sizeof(cmd), "umount %s", mnt);
+	assert_int_equal(system(cmd), 0);
+	live_mount[0] = '\0';
+	ah_cleanup(&a);
+	live_run = NULL;
+}
+
+/* With the backlog (the default), a stalled disk loses nothing it had room for. */
+static void test_frozen_disk_loses_nothing(void **state)
+{
+	uint64_t delivered, lost;
+	int64_t peak;
+
+	(void)state;
+	flood_while_frozen("{\"flush_ms\": 20, \"ringbuf_bytes\": 1048576}", &delivered, &lost,
+			   &peak);
+	if (delivered != 20000 || lost)
+		fail_msg("%" PRIu64 " of 20000 chmods in the trail, %" PRIu64 " lost", delivered, lost);
+	/* The stop entry says how much it took: more than the ring holds. */
+	assert_true(peak > 1048576);
+}
+
+/* Without it, the same run loses events, and counts each: what makes the test above able
+ * to fail. So does a backlog too small for the flood (one chunk), at its bound. */
+static void test_frozen_disk_without_backlog_counts_losses(void **state)
+{
+	static const char *const configs[] = {
+		"{\"flush_ms\": 20, \"ringbuf_bytes\": 1048576, \"backlog_bytes\": 0}",
+		"{\"flush_ms\": 20, \"ringbuf_bytes\": 1048576, \"backlog_bytes\": 262144}",
+	};
+	uint64_t delivered, lost;
+	int64_t peak;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(configs) / sizeof(configs[0]); i++) {
+		flood_while_frozen(configs[i], &delivered, &lost, &peak);
+		if (!lost || delivered + lost != 20000)
+			fail_msg("%s: %" PRIu64 " delivered + %" PRIu64
+				 " lost: expected losses, 20000 in all", configs[i], delivered, lost);
+	}
 }
 
 /* Runs `sealtrail replay ARGS... TRAIL` with the key; returns stdout. */
@@ -784,6 +887,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_full_disk_gap_is_recorded, teardown),
 		cmocka_unit_test_teardown(test_replay_tree_from_real_activity, teardown),
 		cmocka_unit_test_teardown(test_pinned_restart_loses_nothing, teardown),
+		cmocka_unit_test_teardown(test_frozen_disk_loses_nothing, teardown),
+		cmocka_unit_test_teardown(test_frozen_disk_without_backlog_counts_losses, teardown),
 	};
 
 	if (geteuid() != 0) {
