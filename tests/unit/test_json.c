@@ -321,6 +321,64 @@ static void test_canon_check_fuzz_against_oracle(void **state)
 	assert_true(accepted > 100);
 }
 
+/* jw_key() writes a literal key unchecked only when the compiler proved it plain; other
+ * literals are escaped like any key. Both must match the same keys read from memory,
+ * which always take the checked path (jw_keyn), and the order is checked either way. */
+static void test_writer_literal_keys(void **state)
+{
+	static const char *const keys[] = { "a\"q", "b\\", "c\t", "d\xc3\xa9", "e", "f\x01" };
+	static const char expect[] = "{\"a\\\"q\": 0, \"b\\\\\": 1, \"c\\t\": 2, \"d\\u00e9\": 3, "
+				     "\"e\": 4, \"f\\u0001\": 5}";
+	char copies[6][8];
+	struct buf lit = { 0 }, mem = { 0 };
+	struct jw w;
+	size_t i;
+
+	(void)state;
+	jw_init(&w, &lit);
+	jw_object_begin(&w);
+	jw_key(&w, "a\"q");
+	jw_int(&w, 0);
+	jw_key(&w, "b\\");
+	jw_int(&w, 1);
+	jw_key(&w, "c\t");
+	jw_int(&w, 2);
+	jw_key(&w, "d\xc3\xa9");
+	jw_int(&w, 3);
+	jw_key(&w, "e");
+	jw_int(&w, 4);
+	jw_key(&w, "f\x01");
+	jw_int(&w, 5);
+	jw_object_end(&w);
+	assert_true(jw_ok(&w));
+	assert_int_equal(lit.len, strlen(expect));
+	assert_memory_equal(lit.data, expect, lit.len);
+
+	jw_init(&w, &mem);
+	jw_object_begin(&w);
+	for (i = 0; i < 6; i++) {
+		snprintf(copies[i], sizeof(copies[i]), "%s", keys[i]);
+		jw_keyn(&w, copies[i], strlen(copies[i]));
+		jw_int(&w, (int64_t)i);
+	}
+	jw_object_end(&w);
+	assert_true(jw_ok(&w));
+	assert_int_equal(mem.len, lit.len);
+	assert_memory_equal(mem.data, lit.data, lit.len);
+
+	buf_reset(&lit);	/* plain literals out of order: refused as well */
+	jw_init(&w, &lit);
+	jw_object_begin(&w);
+	jw_key(&w, "sequence");
+	jw_int(&w, 1);
+	jw_key(&w, "hash");
+	jw_int(&w, 2);
+	jw_object_end(&w);
+	assert_false(jw_ok(&w));
+	buf_free(&lit);
+	buf_free(&mem);
+}
+
 static void test_writer_enforces_order_and_nesting(void **state)
 {
 	struct buf b = { 0 };
@@ -391,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_canon_check_rejects),
 		cmocka_unit_test(test_canon_check_fuzz_against_oracle),
 		cmocka_unit_test(test_writer_enforces_order_and_nesting),
+		cmocka_unit_test(test_writer_literal_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

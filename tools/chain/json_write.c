@@ -185,51 +185,77 @@ static int key_cmp(const char *a, size_t alen, const char *b, size_t blen)
 
 #define KEY_FAST_MAX 256	/* longer keys take the general path (no size overflow to fear) */
 
-void jw_keyn(struct jw *w, const char *key, size_t len)
+/* The grammar and the order of keys: true when key may come next in the current object,
+ * which is then due a value. */
+static inline __attribute__((always_inline)) bool key_accept(struct jw *w, const char *key,
+							  size_t len)
 {
 	int d = w->depth - 1;
 
 	if (w->bad)
-		return;
+		return false;
 	if (d < 0 || !w->is_object[d] || w->want_value) {
 		w->bad = true;
-		return;
+		return false;
 	}
 	/* Keys must come strictly ascending: byte order of (WTF-8) UTF-8 is code
 	 * point order, which is what sort_keys uses. */
 	if (w->last_key[d] && key_cmp(w->last_key[d], w->last_klen[d], key, len) >= 0) {
 		w->bad = true;
-		return;
+		return false;
 	}
 	w->last_key[d] = key;
 	w->last_klen[d] = len;
 	w->want_value = true;
+	return true;
+}
+
+/* Separator, quoted key and colon in one reservation. */
+static inline __attribute__((always_inline)) void put_plain_key(struct jw *w, const char *key,
+							     size_t len)
+{
+	bool *first = &w->first[w->depth - 1];
+	char *o = buf_reserve(w->out, len + 6);
+	size_t n = 0;
+
+	if (!o)
+		return;
+	if (!*first) {
+		o[n++] = ',';
+		o[n++] = ' ';
+	}
+	o[n++] = '"';
+	memcpy(o + n, key, len);
+	n += len;
+	o[n++] = '"';
+	o[n++] = ':';
+	o[n++] = ' ';
+	w->out->len += n;
+	*first = false;
+}
+
+void jw_key_plain(struct jw *w, const char *key, size_t len)
+{
+	if (key_accept(w, key, len))
+		put_plain_key(w, key, len);
+}
+
+void jw_keyn(struct jw *w, const char *key, size_t len)
+{
+	bool *first;
+
+	if (!key_accept(w, key, len))
+		return;
 	if (len <= KEY_FAST_MAX &&
 	    json_skip_plain((const unsigned char *)key, (const unsigned char *)key + len) ==
 		    (const unsigned char *)key + len) {
-		/* The usual key: separator, quoted key and colon in one reservation. */
-		char *o = buf_reserve(w->out, len + 6);
-		size_t n = 0;
-
-		if (!o)
-			return;
-		if (!w->first[d]) {
-			o[n++] = ',';
-			o[n++] = ' ';
-		}
-		o[n++] = '"';
-		memcpy(o + n, key, len);
-		n += len;
-		o[n++] = '"';
-		o[n++] = ':';
-		o[n++] = ' ';
-		w->out->len += n;
-		w->first[d] = false;
+		put_plain_key(w, key, len);	/* the usual key */
 		return;
 	}
-	if (!w->first[d])
+	first = &w->first[w->depth - 1];
+	if (!*first)
 		buf_append(w->out, ", ", 2);
-	w->first[d] = false;
+	*first = false;
 	json_write_string(w->out, key, len, false);
 	buf_append(w->out, ": ", 2);
 }
