@@ -224,6 +224,7 @@ int backlog_start(struct backlog **out, struct ring *ring, size_t max_bytes)
 	err = -pthread_create(&b->thread, NULL, drain, b);
 	if (err)
 		goto fail;
+	pthread_setname_np(b->thread, "st-backlog");
 	b->running = true;
 	*out = b;
 	return 0;
