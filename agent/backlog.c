@@ -145,11 +145,14 @@ static int stage(void *ctx, void *data, size_t size)
 	uint8_t *p;
 
 	if (b->filled + need > CHUNK_DATA) {
-		struct chunk *next = chunk_get(b);
+		struct chunk *next;
 
+		/* Readable before waiting for room: at the bound, the reader frees room by
+		 * reading this chunk too. */
+		publish(b);
+		next = chunk_get(b);
 		if (!next)
 			return RING_KEEP;	/* halted: the reader takes it from the ring */
-		publish(b);
 		__atomic_store_n(&b->fill->next, next, __ATOMIC_RELEASE);
 		b->fill = next;
 		b->filled = 0;
@@ -201,7 +204,7 @@ int backlog_start(struct backlog **out, struct ring *ring, size_t max_bytes)
 	struct backlog *b;
 	int err;
 
-	if (max_bytes < BACKLOG_CHUNK_BYTES)
+	if (max_bytes < BACKLOG_MIN_BYTES)
 		return -EINVAL;
 	b = calloc(1, sizeof(*b));
 	if (!b)

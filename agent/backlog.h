@@ -19,6 +19,9 @@
 #include "ring.h"
 
 #define BACKLOG_CHUNK_BYTES (256u << 10)	/* the bound counts in chunks of this */
+/* The smallest bound: a chunk is given back once the next one is begun, so one chunk alone
+ * would fill and stay full. */
+#define BACKLOG_MIN_BYTES (2 * BACKLOG_CHUNK_BYTES)
 
 struct backlog;
 
@@ -29,7 +32,7 @@ struct backlog_stats {
 };
 
 /* Starts draining ring (which the backlog then owns the consuming side of) into at most
- * max_bytes (at least BACKLOG_CHUNK_BYTES). Returns 0 or -errno. */
+ * max_bytes (at least BACKLOG_MIN_BYTES). Returns 0 or -errno. */
 int backlog_start(struct backlog **out, struct ring *ring, size_t max_bytes);
 
 /* Readable while records are waiting here. */

@@ -212,9 +212,9 @@ static int apply(struct agent_config *c, const cJSON *root, char *err, size_t er
 			c->ringbuf_bytes = (uint32_t)u;
 		} else if (!strcmp(k, "backlog_bytes")) {
 			ret = get_uint(v, k, 0, 1ull << 40, &u, err, errlen);
-			if (!ret && u && u < BACKLOG_CHUNK_BYTES)
+			if (!ret && u && u < BACKLOG_MIN_BYTES)
 				ret = fail(err, errlen, "key \"%s\": 0 (none) or at least %u", k,
-					   BACKLOG_CHUNK_BYTES);
+					   BACKLOG_MIN_BYTES);
 			c->backlog_bytes = (size_t)u;
 		} else if (!strcmp(k, "wakeup_bytes")) {
 			ret = get_uint(v, k, 0, 1u << 30, &u, err, errlen);

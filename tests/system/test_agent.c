@@ -291,7 +291,7 @@ static void test_bad_configuration_is_refused(void **state)
 		{ "{\"epoch_seconds\": \"60\"}", "\"epoch_seconds\": must be a number" },
 		{ "{\"flush_ms\": 100,\n \"segment_bytes\": 1,}", "line 2: not valid JSON" },
 		{ "[]", "must be a JSON object" },
-		{ "{\"backlog_bytes\": 4096}", "\"backlog_bytes\": 0 (none) or at least 262144" },
+		{ "{\"backlog_bytes\": 4096}", "\"backlog_bytes\": 0 (none) or at least 524288" },
 		{ "{\"ignore_comms\": [\"a-name-longer-than-15\"]}", "\"ignore_comms\"" },
 		{ many_uids, "\"ignore_uids\": at most 1024 entries" },
 	};
@@ -700,12 +700,12 @@ static void test_frozen_disk_loses_nothing(void **state)
 }
 
 /* Without it, the same run loses events, and counts each: what makes the test above able
- * to fail. So does a backlog too small for the flood (one chunk), at its bound. */
+ * to fail. So does a backlog too small for the flood (the smallest: two chunks), at its bound. */
 static void test_frozen_disk_without_backlog_counts_losses(void **state)
 {
 	static const char *const configs[] = {
 		"{\"flush_ms\": 20, \"ringbuf_bytes\": 1048576, \"backlog_bytes\": 0}",
-		"{\"flush_ms\": 20, \"ringbuf_bytes\": 1048576, \"backlog_bytes\": 262144}",
+		"{\"flush_ms\": 20, \"ringbuf_bytes\": 1048576, \"backlog_bytes\": 524288}",
 	};
 	uint64_t delivered, lost;
 	int64_t peak;
