@@ -72,6 +72,17 @@ static bool array_has(const struct jv *arr, const char *s)
 	return false;
 }
 
+/* ah_prepare(), a the run teardown cleans up, and a directory for the test's activity in
+ * work (size bytes). */
+static void prepare(struct agent_run *a, const char *tag, const char *config_json, char *work,
+		    size_t size)
+{
+	ah_prepare(a, tag, config_json);
+	live_run = a;
+	snprintf(work, size, "%s/work", a->dir);
+	mkdir(work, 0755);
+}
+
 /* Runs fn(arg) in a child and waits for it; returns the child's pid. */
 static pid_t in_child(void (*fn)(const char *), const char *arg, int *status)
 {
@@ -124,10 +135,7 @@ static void test_activity_is_sealed(void **state)
 	int status;
 
 	(void)state;
-	ah_prepare(&a, "agent", "{\"flush_ms\": 50}");
-	live_run = &a;
-	snprintf(work, sizeof(work), "%s/work", a.dir);
-	mkdir(work, 0755);
+	prepare(&a, "agent", "{\"flush_ms\": 50}", work, sizeof(work));
 	ah_start(&a, true, true);
 	agent_pid = a.pid;	/* ah_stop() forgets it */
 	child = in_child(file_activity, work, &status);
@@ -238,10 +246,7 @@ static void test_kill9_under_load_recovers(void **state)
 	int round;
 
 	(void)state;
-	ah_prepare(&a, "kill9", "{\"flush_ms\": 20}");
-	live_run = &a;
-	snprintf(work, sizeof(work), "%s/work", a.dir);
-	mkdir(work, 0755);
+	prepare(&a, "kill9", "{\"flush_ms\": 20}", work, sizeof(work));
 	load = fork();
 	if (load == 0) {
 		busy_files(work);
@@ -344,10 +349,7 @@ static void test_reload_and_tamper(void **state)
 	int status;
 
 	(void)state;
-	ah_prepare(&a, "reload", "{\"flush_ms\": 50}");
-	live_run = &a;
-	snprintf(work, sizeof(work), "%s/work", a.dir);
-	mkdir(work, 0755);
+	prepare(&a, "reload", "{\"flush_ms\": 50}", work, sizeof(work));
 	{
 		char real[4400];
 
@@ -490,10 +492,7 @@ static void test_full_disk_gap_is_recorded(void **state)
 	int fd;
 
 	(void)state;
-	ah_prepare(&a, "diskfull", "{\"flush_ms\": 20}");
-	live_run = &a;
-	snprintf(work, sizeof(work), "%s/work", a.dir);
-	mkdir(work, 0755);
+	prepare(&a, "diskfull", "{\"flush_ms\": 20}", work, sizeof(work));
 	/* Room for the trail once the filler is gone: the load writes ~5 MB/s. */
 	trail_on_small_disk(&a, mnt, sizeof(mnt));
 	ah_start(&a, true, true);
@@ -596,11 +595,8 @@ static void test_pinned_restart_loses_nothing(void **state)
 
 	(void)state;
 	/* The smallest ring: 20000 chmods while stopped cannot all fit. */
-	ah_prepare(&a, "pinned", "{\"flush_ms\": 50, \"ringbuf_bytes\": 65536}");
-	live_run = &a;
+	prepare(&a, "pinned", "{\"flush_ms\": 50, \"ringbuf_bytes\": 65536}", work, sizeof(work));
 	snprintf(a.pin_dir, sizeof(a.pin_dir), "/sys/fs/bpf/sealtrail-test-agent-%d", getpid());
-	snprintf(work, sizeof(work), "%s/work", a.dir);
-	mkdir(work, 0755);
 	assert_non_null(realpath(work, real));
 	snprintf(gap_file, sizeof(gap_file), "%s/while-stopped", real);
 
@@ -653,10 +649,7 @@ static void flood_while_frozen(const char *config, uint64_t *delivered, uint64_t
 	size_t i;
 	int status;
 
-	ah_prepare(&a, "frozen", config);
-	live_run = &a;
-	snprintf(work, sizeof(work), "%s/work", a.dir);
-	mkdir(work, 0755);
+	prepare(&a, "frozen", config, work, sizeof(work));
 	assert_non_null(realpath(work, real));
 	trail_on_small_disk(&a, mnt, sizeof(mnt));
 	ah_start(&a, true, true);
@@ -771,10 +764,7 @@ static void test_replay_tree_from_real_activity(void **state)
 	char *out;
 
 	(void)state;
-	ah_prepare(&a, "tree", "{\"flush_ms\": 50}");
-	live_run = &a;
-	snprintf(work, sizeof(work), "%s/work", a.dir);
-	mkdir(work, 0755);
+	prepare(&a, "tree", "{\"flush_ms\": 50}", work, sizeof(work));
 	assert_non_null(realpath(work, real));
 	snprintf(file, sizeof(file), "%s/written-by-dd", real);
 	snprintf(other, sizeof(other), "%s/touched-elsewhere", real);
