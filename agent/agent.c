@@ -451,7 +451,6 @@ static int stop(struct agent *a, int sig)
 	report_losses(a);
 	{
 		struct chain_stats cs;
-
 		struct backlog_stats bs;
 
 		chain_get_stats(a->chain, &cs);

@@ -77,13 +77,13 @@ int compressor_start(struct compressor **out, const char *trail_dir)
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->wake, NULL);
 	err = -pthread_create(&c->thread, NULL, run, c);
-	if (!err)	/* for top -H, and for make bench, which counts its CPU apart */
-		pthread_setname_np(c->thread, "st-compress");
 	if (err) {
 		close(c->dirfd);
 		free(c);
 		return err;
 	}
+	/* For top -H, and for make bench, which counts its CPU apart. */
+	pthread_setname_np(c->thread, "st-compress");
 	*out = c;
 	return 0;
 }
