@@ -552,7 +552,7 @@ static void test_full_disk_gap_is_recorded(void **state)
 
 /* chmod, not open: losses are counted by kind, and little else on a host
  * changes modes, so what is lost of this kind while the ring is full is ours. */
-static void flood(const char *dir)
+static void flood_at(const char *dir, bool paced)
 {
 	char p[4300];
 	int i, fd;
@@ -561,9 +561,24 @@ static void flood(const char *dir)
 	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd >= 0)
 		close(fd);
-	for (i = 0; i < 20000; i++)
+	for (i = 0; i < 20000; i++) {
 		chmod(p, i % 2 ? 0600 : 0640);
+		if (paced && i % 100 == 99)
+			usleep(1000);
+	}
 	_exit(0);
+}
+
+static void flood(const char *dir)
+{
+	flood_at(dir, false);
+}
+
+/* The same 20000 over about a quarter of a second: a consumer that keeps up would lose
+ * none of them in a ring of 1 MiB, whatever else the CPUs run meanwhile. */
+static void flood_paced(const char *dir)
+{
+	flood_at(dir, true);
 }
 
 static uint64_t lost_chmods(const struct ah_events *e)
@@ -654,7 +669,7 @@ static void flood_while_frozen(const char *config, uint64_t *delivered, uint64_t
 	trail_on_small_disk(&a, mnt, sizeof(mnt));
 	ah_start(&a, true, true);
 	freeze(mnt, true);
-	child = in_child(flood, real, &status);
+	child = in_child(flood_paced, real, &status);
 	usleep(300000);		/* the agent's writes are blocked all along */
 	freeze(mnt, false);
 	assert_int_equal(ah_stop(&a, SIGTERM), 0);
