@@ -482,11 +482,23 @@ static void trail_on_small_disk(struct agent_run *a, char *mnt, size_t mnt_size)
 	snprintf(a->trail, sizeof(a->trail), "%s/trail", mnt);
 }
 
+/* The end of a run on the small disk: unmounted, cleaned up. */
+static void small_disk_done(struct agent_run *a, const char *mnt)
+{
+	char cmd[4400];
+
+	snprintf(cmd, sizeof(cmd), "umount %s", mnt);
+	assert_int_equal(system(cmd), 0);
+	live_mount[0] = '\0';
+	ah_cleanup(a);
+	live_run = NULL;
+}
+
 static void test_full_disk_gap_is_recorded(void **state)
 {
 	static struct agent_run a;	/* outlives a failed assertion: see teardown */
 	struct ah_events e;
-	char mnt[4300], filler[4400], work[4300], cmd[9000];
+	char mnt[4300], filler[4400], work[4300];
 	size_t i, gap_entries = 0;
 	pid_t load;
 	int fd;
@@ -543,11 +555,7 @@ static void test_full_disk_gap_is_recorded(void **state)
 	}
 	assert_true(gap_entries > 0);
 	ah_events_free(&e);
-	snprintf(cmd, sizeof(cmd), "umount %s", mnt);
-	assert_int_equal(system(cmd), 0);
-	live_mount[0] = '\0';
-	ah_cleanup(&a);
-	live_run = NULL;
+	small_disk_done(&a, mnt);
 }
 
 /* chmod, not open: losses are counted by kind, and little else on a host
@@ -659,7 +667,7 @@ static void flood_while_frozen(const char *config, uint64_t *delivered, uint64_t
 {
 	static struct agent_run a;	/* outlives a failed assertion: see teardown */
 	struct ah_events e;
-	char mnt[4300], work[4300], real[4400], cmd[9000];
+	char mnt[4300], work[4300], real[4400];
 	pid_t child;
 	size_t i;
 	int status;
@@ -685,11 +693,7 @@ static void flood_while_frozen(const char *config, uint64_t *delivered, uint64_t
 	assert_true(ah_is(e.ev[e.n - 1], "event.action", "agent-stop"));
 	*backlog_peak = ah_int(e.ev[e.n - 1], "sealtrail.stats.backlog.peak_bytes");
 	ah_events_free(&e);
-	snprintf(cmd, sizeof(cmd), "umount %s", mnt);
-	assert_int_equal(system(cmd), 0);
-	live_mount[0] = '\0';
-	ah_cleanup(&a);
-	live_run = NULL;
+	small_disk_done(&a, mnt);
 }
 
 /* With the backlog (the default), a stalled disk loses nothing it had room for. */
