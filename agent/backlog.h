@@ -28,7 +28,7 @@ struct backlog;
 struct backlog_stats {
 	uint64_t records;		/* moved out of the ring */
 	size_t peak_bytes;		/* most chunk memory held at once */
-	uint64_t full_waits;		/* times the bound stopped the draining */
+	uint64_t full_waits;		/* 10 ms waits at the bound (the ring fills meanwhile) */
 };
 
 /* Starts draining ring (which the backlog then owns the consuming side of) into at most

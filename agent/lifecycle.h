@@ -35,7 +35,7 @@ struct run_stats {
 	uint64_t lost[AGENT_LOSS_SLOTS];
 	uint64_t entries_lost;		/* dropped by the chain (write errors) */
 	uint64_t backlog_peak_bytes;	/* memory the backlog held at most */
-	uint64_t backlog_full_waits;	/* times it was full (the ring then filled) */
+	uint64_t backlog_full_waits;	/* 10 ms waits at its bound (the ring filled) */
 };
 
 void lifecycle_start(struct buf *out, const struct start_info *si);
