@@ -177,6 +177,13 @@ struct capture_prog {
 	char why[WHY_LEN];
 };
 
+/* A handler a dispatcher tail-calls from its program array: it has no link of its own,
+ * and the kernel counts its misses on the dispatcher. */
+static bool prog_tail_called(const struct capture_prog *p)
+{
+	return p->kind == PROG_EXIT || p->kind == PROG_ENTER_D;
+}
+
 struct capture {
 	struct sealtrail *skel;
 	struct ring *ring;
@@ -356,7 +363,7 @@ static int capture_dispatch(struct capture *c)
 		struct capture_prog *p = &c->progs[i];
 		__u32 nr, fd = bpf_program__fd(p->prog);
 
-		if ((p->kind != PROG_EXIT && p->kind != PROG_ENTER_D) || !p->sys || p->unused)
+		if (!prog_tail_called(p) || !p->sys || p->unused)
 			continue;
 		nr = p->sys->nr;
 		if (bpf_map_update_elem(p->kind == PROG_ENTER_D ? enter_fd : exit_fd, &nr, &fd,
@@ -418,8 +425,7 @@ static int capture_attach(struct capture *c)
 		struct capture_prog *p = &c->progs[i];
 		const char *name = bpf_program__name(p->prog);
 
-		if (p->unused || p->kind == PROG_EXIT || p->kind == PROG_ENTER_D ||
-		    (p->kind == PROG_ENTER && !p->sys))
+		if (p->unused || prog_tail_called(p) || (p->kind == PROG_ENTER && !p->sys))
 			continue;
 		p->link = bpf_program__attach(p->prog);
 		if (!p->link) {
@@ -502,7 +508,7 @@ static int capture_reuse(struct capture *c, const char *dir, const struct pin_ma
 
 		if (p->unused || (p->kind != PROG_ATTACHED && !p->sys))
 			continue;
-		if (p->kind == PROG_EXIT || p->kind == PROG_ENTER_D) {
+		if (prog_tail_called(p)) {
 			nr = p->sys->nr;
 			map_fd = bpf_map__fd(p->kind == PROG_ENTER_D ? c->skel->maps.sys_enter_handlers
 								      : c->skel->maps.sys_exit_handlers);
@@ -995,9 +1001,7 @@ int capture_read_prog_misses(struct capture *c, uint64_t *misses)
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 
-		/* Handlers run by tail call: the kernel counts their misses on their
-		 * dispatcher. */
-		if (p->kind == PROG_EXIT || p->kind == PROG_ENTER_D || !c->info[i].attached)
+		if (prog_tail_called(p) || !c->info[i].attached)
 			continue;
 		if (bpf_obj_get_info_by_fd(p->fd >= 0 ? p->fd : bpf_program__fd(p->prog), &info,
 					   &len))

@@ -199,25 +199,31 @@ static void private_mounts_without_debugfs(void)
 	umount2("/sys/kernel/debug", MNT_DETACH);
 }
 
+/* In a child: a capture opened with the defaults, or the child's exit with status
+ * `code`, saying why. */
+static struct capture *capture_or_exit(const char *without, int code)
+{
+	struct capture_opts opts = { .on_record = ignore_record };
+	struct capture *c;
+	int err = capture_open(&c, &opts);
+
+	if (err) {
+		fprintf(stderr, "capture_open without %s: %s\n", without, strerror(-err));
+		_exit(code);
+	}
+	return c;
+}
+
 /* With tracefs unmounted too: the capture mounts it, which the enter handlers'
  * tracepoints need, and loads. */
 static void no_tracefs_child(void *arg)
 {
-	struct capture_opts opts = { .on_record = ignore_record };
-	struct capture *c;
-	int err;
-
 	(void)arg;
 	private_mounts_without_debugfs();
 	while (tracefs_mounted())
 		if (umount2("/sys/kernel/tracing", MNT_DETACH))
 			_exit(91);
-	err = capture_open(&c, &opts);
-	if (err) {
-		fprintf(stderr, "capture_open without tracefs: %s\n", strerror(-err));
-		_exit(92);
-	}
-	capture_close(c);
+	capture_close(capture_or_exit("tracefs", 92));
 	_exit(tracefs_mounted() ? 0 : 93);
 }
 
@@ -238,9 +244,7 @@ static bool attached(struct capture *c, const char *name)
  * same, the enter handlers dispatched from sys_enter. */
 static void no_syscall_events_child(void *arg)
 {
-	struct capture_opts opts = { .on_record = ignore_record };
 	struct capture *c;
-	int err;
 
 	(void)arg;
 	private_mounts_without_debugfs();
@@ -249,11 +253,7 @@ static void no_syscall_events_child(void *arg)
 		_exit(91);
 	if (mount("tmpfs", "/sys/kernel/tracing/events/syscalls", "tmpfs", 0, NULL))
 		_exit(92);
-	err = capture_open(&c, &opts);
-	if (err) {
-		fprintf(stderr, "capture_open without syscall tracepoints: %s\n", strerror(-err));
-		_exit(93);
-	}
+	c = capture_or_exit("syscall tracepoints", 93);
 	if (!attached(c, "tp_btf__sys_enter") || !attached(c, "sys_enter_d__execve"))
 		_exit(94);
 	capture_close(c);

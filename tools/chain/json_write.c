@@ -260,19 +260,19 @@ void jw_keyn(struct jw *w, const char *key, size_t len)
 	buf_append(w->out, ": ", 2);
 }
 
+/* Numbers are formatted in place: NUMFMT_MAX bytes reserved, the digits' count kept. */
 void jw_int(struct jw *w, int64_t v)
 {
-	char t[NUMFMT_MAX];
+	char *o;
 
-	if (jw_before_value(w))
-		buf_append(w->out, t, fmt_i64(t, v));
+	if (jw_before_value(w) && (o = buf_reserve(w->out, NUMFMT_MAX)))
+		w->out->len += fmt_i64(o, v);
 }
 
 void jw_uint(struct jw *w, uint64_t v)
 {
 	char *o;
 
-	/* Formatted in place: NUMFMT_MAX bytes reserved, the digits' count kept. */
 	if (jw_before_value(w) && (o = buf_reserve(w->out, NUMFMT_MAX)))
 		w->out->len += fmt_u64(o, v);
 }
