@@ -16,10 +16,13 @@
  *      $(find build/obj/agent -name '*.o' ! -name main.o) build/libchain.a \
  *      -lbpf -lelf -lz -lcjson -lcrypto -lpthread
  *
- * usage: capture_cost [-n ROUNDS] [-d DIR] [-p] [open | syscalls | verifier | decode]...
- * (default: all)
+ * usage: capture_cost [-n ROUNDS] [-d DIR] [-p] [-e] [-r BYTES]
+ *                     [open | syscalls | verifier | decode]... (default: all)
  * -p: read kernel objects through the probe-read helper, as on kernels before 6.2
- * (capture_opts.probe_reads_only).
+ * (capture_opts.probe_reads_only). -e: enters through the sys_enter dispatcher, as on
+ * kernels without syscall tracepoints (capture_opts.enter_dispatch). -r: the ring
+ * buffer's size (a power of two; default the agent's, 16 MiB). Each compares one way of
+ * running the same programs with another on this machine.
  * DIR (default /var/tmp) holds the file the write opens create. Numbers are medians of
  * ROUNDS (default 5) runs; per-call costs are for one call in a tight loop in a child
  * process (not the agent pid, so its calls are traced like anyone's). */
@@ -74,12 +77,16 @@ static int count_record(void *ctx, const struct st_record *rec, size_t size)
 	return 0;
 }
 
-static bool probe_reads_only;
+/* What the flags choose; each measurement adds its own callback. */
+static struct capture_opts flag_opts;
 
 static int open_capture(struct capture **c)
 {
-	struct capture_opts o = { .on_record = count_record, .probe_reads_only = probe_reads_only };
-	int err = capture_open(c, &o);
+	struct capture_opts o = flag_opts;
+	int err;
+
+	o.on_record = count_record;
+	err = capture_open(c, &o);
 
 	if (err)
 		fprintf(stderr, "capture_open: %s\n", strerror(-err));
@@ -116,7 +123,7 @@ static int keep_open_record(void *ctx, const struct st_record *rec, size_t size)
 static int measure_decode(int rounds, const char *dir)
 {
 	struct decoder_opts dopts = { .nprotect = 0 };
-	struct capture_opts o = { .probe_reads_only = probe_reads_only };
+	struct capture_opts o = flag_opts;
 	double ns[ROUNDS_MAX], t;
 	struct proctable *pt = NULL;
 	struct cgroups *cg = NULL;
@@ -464,7 +471,7 @@ int main(int argc, char **argv)
 	const char *dir = "/var/tmp";
 	int rounds = 5, opt, i, err = 0;
 
-	while ((opt = getopt(argc, argv, "n:d:p")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:per:")) != -1) {
 		switch (opt) {
 		case 'n':
 			rounds = atoi(optarg);
@@ -473,10 +480,16 @@ int main(int argc, char **argv)
 			dir = optarg;
 			break;
 		case 'p':
-			probe_reads_only = true;
+			flag_opts.probe_reads_only = true;
+			break;
+		case 'e':
+			flag_opts.enter_dispatch = true;
+			break;
+		case 'r':
+			flag_opts.ringbuf_bytes = (uint32_t)strtoul(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-n ROUNDS] [-d DIR] [-p] "
+			fprintf(stderr, "usage: %s [-n ROUNDS] [-d DIR] [-p] [-e] [-r BYTES] "
 				"[open|syscalls|verifier|decode]...\n", argv[0]);
 			return 2;
 		}
