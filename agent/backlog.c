@@ -175,8 +175,11 @@ static void *drain(void *arg)
 				       { .fd = b->kick_fd, .events = POLLIN } };
 		eventfd_t v;
 
+		/* A failed poll (ENOMEM) must not end the thread: the reader would wait for
+		 * passes that never come while the ring fills. Pause, then make a pass as if
+		 * woken: it drains what is there, and a stop is still seen. */
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
+			usleep(10000);
 		if (p[1].revents & POLLIN)
 			eventfd_read(b->kick_fd, &v);
 		pthread_mutex_lock(&b->lock);
