@@ -525,7 +525,6 @@ int agent_run(const struct agent_opts *o)
 	co.agent_pid = (uint32_t)getpid();
 	co.ringbuf_bytes = a.cfg.ringbuf_bytes;
 	co.wakeup_bytes = a.cfg.wakeup_bytes;
-	co.backlog_bytes = a.cfg.backlog_bytes;
 	co.pin_dir = o->pin_dir;
 	e = capture_open(&a.cap, &co);
 	if (e) {
@@ -537,6 +536,13 @@ int agent_run(const struct agent_opts *o)
 			die_line("cannot load the capture programs: %s%s", strerror(-e),
 				 e == -EPERM ? " (run as root)" : "");
 		goto out;
+	}
+	if (a.cfg.backlog_bytes) {
+		e = capture_start_backlog(a.cap, a.cfg.backlog_bytes);
+		if (e) {
+			die_line("cannot start the thread that drains the ring: %s", strerror(-e));
+			goto out;
+		}
 	}
 	e = apply_filters(&a, &a.cfg);
 	if (e) {

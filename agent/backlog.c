@@ -330,7 +330,7 @@ int backlog_consume(struct backlog *b, ring_record_fn fn, void *ctx, int max)
 	if (!rc && n < max && !b->running) {
 		int m = ring_consume(b->ring, fn, ctx, max - n);
 
-		return m < 0 || m > max - n ? m : n + m;
+		return m < 0 ? m : n + m;
 	}
 	return rc ? rc : n;
 }

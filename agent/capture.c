@@ -702,8 +702,6 @@ int capture_open(struct capture **out, const struct capture_opts *opts)
 		c->shown[c->nshown++] = c->info[i];
 	}
 	err = ring_open(&c->ring, bpf_map__fd(c->skel->maps.events));
-	if (!err && opts->backlog_bytes)
-		err = backlog_start(&c->backlog, c->ring, opts->backlog_bytes);
 	if (err)
 		goto fail;
 	*out = c;
@@ -920,6 +918,13 @@ int capture_poll(struct capture *c, int timeout_ms)
 int capture_fd(const struct capture *c)
 {
 	return c->backlog ? backlog_fd(c->backlog) : ring_fd(c->ring);
+}
+
+int capture_start_backlog(struct capture *c, size_t max_bytes)
+{
+	if (c->backlog)
+		return -EINVAL;
+	return backlog_start(&c->backlog, c->ring, max_bytes);
 }
 
 void capture_end_backlog(struct capture *c)

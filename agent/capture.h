@@ -14,7 +14,7 @@ struct capture;
 
 /* Called once per record, in ring-buffer order. `rec` is valid only during the
  * call; size has been checked against rec->size and the string lengths.
- * A non-zero return stops the current capture_poll() and is returned by it. */
+ * A negative return stops the current capture_poll() and is returned by it. */
 typedef int (*capture_record_fn)(void *ctx, const struct st_record *rec, size_t size);
 
 /* Kernel-side filters. Every list may be empty. Strings are NUL-terminated. */
@@ -52,11 +52,6 @@ struct capture_opts {
 					 * probe-read helper even where the kernel has
 					 * bpf_rdonly_cast (>= 6.2): the path older
 					 * kernels take, for tests (bpf/kread.bpf.h) */
-	size_t backlog_bytes;		/* 0: records are read in the ring itself. Else
-					 * a thread moves them out of it as they come,
-					 * into up to this much memory, for the consumer
-					 * to read there (agent/backlog.h): a stalled
-					 * consumer then loses nothing until it is full */
 	bool enter_dispatch;		/* run the enter handlers through a sys_enter
 					 * dispatcher even where syscall tracepoints
 					 * exist: the path kernels without them take,
@@ -104,6 +99,13 @@ int capture_poll(struct capture *c, int timeout_ms);
 
 /* A file descriptor that becomes readable when records are pending (epoll). */
 int capture_fd(const struct capture *c);
+
+/* Starts a thread that moves records out of the ring as they come, into up to max_bytes
+ * of memory, for capture_poll() to read there (agent/backlog.h): a stalled consumer then
+ * loses nothing until that is full. Without it, records are read in the ring itself.
+ * Apart from capture_open() so that a failure here is not reported as the programs'.
+ * Returns 0 or -errno (-EINVAL: below BACKLOG_MIN_BYTES, or already started). */
+int capture_start_backlog(struct capture *c, size_t max_bytes);
 
 /* Ends the backlog's draining (no-op without one): from now on records stay in the ring
  * until polled. For a stop: what the final polls leave behind then stays in a pinned

@@ -8,9 +8,10 @@
 
 struct ring;
 
-/* Called for each record in order; a non-zero return stops ring_consume() and is
- * returned by it. The record counts as consumed, unless the return is RING_KEEP: it then
- * stays in the ring, the first one the next call hands over. */
+/* Called for each record in order; returns 0 to go on, or a negative value that stops
+ * ring_consume() and is returned by it (a positive one would read as a count). The record
+ * counts as consumed, unless the return is RING_KEEP: it then stays in the ring, the
+ * first one the next call hands over. */
 typedef int (*ring_record_fn)(void *ctx, void *data, size_t size);
 
 #define RING_KEEP (-1 - 0x7fffffff)

@@ -145,7 +145,6 @@ static void test_backlog_hands_over_in_order(void **state)
 		.on_record = check_order,
 		.ctx = &order,
 		.ringbuf_bytes = 1u << 20,
-		.backlog_bytes = BACKLOG_MIN_BYTES,
 	};
 	struct backlog_stats bs;
 	uint64_t losses[ST_LOSS_SLOTS];
@@ -154,6 +153,8 @@ static void test_backlog_hands_over_in_order(void **state)
 
 	(void)state;
 	assert_int_equal(capture_open(&cap, &opts), 0);
+	assert_int_equal(capture_start_backlog(cap, BACKLOG_MIN_BYTES), 0);
+	assert_int_equal(capture_start_backlog(cap, BACKLOG_MIN_BYTES), -EINVAL);
 	snprintf(watch_dir, sizeof(watch_dir), "%s/", H.dir);
 	assert_int_equal(capture_set_filters(cap, &f), 0);
 	order.pid = spawn(backlog_child, NULL);
