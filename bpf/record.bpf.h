@@ -172,7 +172,11 @@ static __always_inline void record_put_kernel_str(struct scratch *s, int slot, c
  * have written another config.wakeup_bytes, and otherwise finds the data on its next poll
  * timeout. Only the record that crosses a multiple wakes it: once woken, the consumer
  * drains everything, records that arrive meanwhile included, so waking it for every
- * record only cost the producers (a fifth of an open storm's time went to it).
+ * record only cost the producers (a fifth of an open storm's time went to it). A record
+ * takes its header and its padding to 8 bytes in the ring too: a test on its size alone
+ * missed every multiple that fell in those bytes. For records of one size that take a
+ * power of two (256 bytes: a write open of a short path) that was every multiple, and
+ * only the agent's own poll timeout collected them.
  *
  * The producer position, not the pending data: pending is producer minus consumer, and
  * the consumer position lives on a cache line the consumer's CPU keeps writing, so
@@ -194,8 +198,9 @@ static __always_inline int record_submit(struct scratch *s)
 	r->size = size;
 	if (cfg && cfg->wakeup_bytes) {
 		__u64 prod = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
+		__u64 end = prod + ((size + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL);
 
-		if (prod / cfg->wakeup_bytes != (prod + size) / cfg->wakeup_bytes)
+		if (prod / cfg->wakeup_bytes != end / cfg->wakeup_bytes)
 			flags = BPF_RB_FORCE_WAKEUP;
 	}
 	if (bpf_ringbuf_output(&events, r, size, flags)) {

@@ -1,10 +1,12 @@
 /* test_capture_load: under load nothing is lost silently. A deliberately tiny ring buffer,
  * not consumed while a child makes N write opens: every open is either delivered or
  * counted in losses[ST_LOSS_RINGBUF_FULL][ST_OPEN], and the two add up to N exactly. A
- * backlog at its bound hands its records over in order, then the ring's.
+ * backlog at its bound hands its records over in order, then the ring's. An idle consumer
+ * is woken once wakeup_bytes more have been written.
  * And loading on a host without tracefs mounted, and on one without syscall tracepoints. */
 #include <sched.h>
 #include <linux/magic.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/vfs.h>
 #include "capture_harness.h"
@@ -177,17 +179,67 @@ static void test_backlog_hands_over_in_order(void **state)
 	capture_close(cap);
 }
 
-static bool tracefs_mounted(void)
-{
-	struct statfs st;
+/* ---- wake-ups ------------------------------------------------------------------------ */
 
-	return !statfs("/sys/kernel/tracing", &st) && st.f_type == TRACEFS_MAGIC;
-}
+#define WAKE_BYTES 4096
+#define WAKE_OPENS 64	/* write-open records of 150+ bytes: over twice WAKE_BYTES */
 
 static int ignore_record(void *ctx, const struct st_record *rec, size_t size)
 {
 	(void)ctx, (void)rec, (void)size;
 	return 0;
+}
+
+/* The programs wake an idle consumer each time they have written another wakeup_bytes
+ * (they read the ring's producer position for it, bpf/record.bpf.h), and not for each
+ * record. Drained and idle, the consumer's fd stays quiet; opens that write over twice
+ * wakeup_bytes cross a multiple and must have woken it when the last one returns (the
+ * wake-up is an irq_work, run on this CPU as soon as interrupts are on). Before the fix,
+ * a record's header and padding were left out of the test, and records of one size that
+ * divides wakeup_bytes (these take 256 bytes of ring each here) never woke anyone. The
+ * opens are this process's own, not a child's, whose exit would wake the consumer. */
+static void test_woken_each_wakeup_bytes(void **state)
+{
+	char watch_dir[PATH_MAX];
+	const char *ignore[] = { "/" }, *watch[] = { watch_dir };
+	struct capture_filters f = {
+		.ignore_paths = ignore, .n_ignore_paths = 1,
+		.watch_paths = watch, .n_watch_paths = 1,
+	};
+	struct capture_opts opts = {
+		.on_record = ignore_record,
+		.agent_pid = 0x7fffffff,	/* no such process: our own calls are traced */
+		.ringbuf_bytes = 1u << 20,
+		.wakeup_bytes = WAKE_BYTES,
+	};
+	struct epoll_event ev;
+	struct capture *cap;
+	int i, fd, efd;
+
+	(void)state;
+	assert_int_equal(capture_open(&cap, &opts), 0);
+	snprintf(watch_dir, sizeof(watch_dir), "%s/", H.dir);
+	assert_int_equal(capture_set_filters(cap, &f), 0);
+	efd = capture_fd(cap);
+	/* Level-triggered: the fd stays ready while records wait. Drain until it is not. */
+	while (epoll_wait(efd, &ev, 1, 0) > 0)
+		while (capture_poll(cap, 0) > 0)
+			;
+	for (i = 0; i < WAKE_OPENS; i++) {
+		fd = open(tpath("wake"), O_WRONLY | O_CREAT, 0600);
+		assert_true(fd >= 0);
+		close(fd);
+	}
+	assert_int_equal(epoll_wait(efd, &ev, 1, 50), 1);
+	assert_true(capture_poll(cap, 0) >= WAKE_OPENS);
+	capture_close(cap);
+}
+
+static bool tracefs_mounted(void)
+{
+	struct statfs st;
+
+	return !statfs("/sys/kernel/tracing", &st) && st.f_type == TRACEFS_MAGIC;
 }
 
 /* In a child: a mount namespace of its own (what it unmounts stays unmounted there only),
@@ -282,6 +334,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flood_counted),
 		cmocka_unit_test(test_backlog_hands_over_in_order),
+		cmocka_unit_test(test_woken_each_wakeup_bytes),
 		cmocka_unit_test(test_mounts_tracefs),
 		cmocka_unit_test(test_without_syscall_tracepoints),
 	};
