@@ -168,6 +168,20 @@ static __always_inline void record_put_kernel_str(struct scratch *s, int slot, c
 }
 
 /*
+ * How many bytes producers have reserved in the ring so far: the ring's producer
+ * position, loaded in place. The verifier types a ring buffer map's pointer as the
+ * kernel's struct bpf_ringbuf_map (read-only, since 5.9), so this is two loads where
+ * bpf_ringbuf_query() was a helper call for the same value: 25 ns of each open in the
+ * open storm's profile. The position is on the producers' own page, hot on this CPU.
+ */
+static __always_inline __u64 ring_producer_pos(void)
+{
+	struct bpf_ringbuf_map *map = (void *)&events;
+
+	return map->rb->producer_pos;
+}
+
+/*
  * Sends the record. Wake-ups are batched: the consumer is woken each time the producers
  * have written another config.wakeup_bytes, and otherwise finds the data on its next poll
  * timeout. Only the record that crosses a multiple wakes it: once woken, the consumer
@@ -197,7 +211,7 @@ static __always_inline int record_submit(struct scratch *s)
 	}
 	r->size = size;
 	if (cfg && cfg->wakeup_bytes) {
-		__u64 prod = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
+		__u64 prod = ring_producer_pos();
 		__u64 end = prod + ((size + BPF_RINGBUF_HDR_SZ + 7) & ~7ULL);
 
 		if (prod / cfg->wakeup_bytes != end / cfg->wakeup_bytes)
