@@ -220,7 +220,7 @@ static __always_inline __u64 ring_producer_pos(void)
  * takes its header and its padding to 8 bytes in the ring too: a test on its size alone
  * missed every multiple that fell in those bytes. For records of one size that take a
  * power of two (256 bytes: a write open of a short path) that was every multiple, and
- * only the agent's own poll timeout collected them.
+ * only the consumer's own polls collected them.
  *
  * The producer position, not the pending data: pending is producer minus consumer, and
  * the consumer position lives on a cache line the consumer's CPU keeps writing, so
