@@ -27,6 +27,21 @@ static int group_teardown(void **state)
 	return 0;
 }
 
+/* Only the test directory's file events reach c's ring: other processes' opens on the
+ * host are dropped before output, so they are neither delivered nor counted. */
+static void watch_only_test_dir(struct capture *c)
+{
+	char watch_dir[PATH_MAX];
+	const char *ignore[] = { "/" }, *watch[] = { watch_dir };
+	struct capture_filters f = {
+		.ignore_paths = ignore, .n_ignore_paths = 1,
+		.watch_paths = watch, .n_watch_paths = 1,
+	};
+
+	snprintf(watch_dir, sizeof(watch_dir), "%s/", H.dir);
+	assert_int_equal(capture_set_filters(c, &f), 0);
+}
+
 static void flood_child(void *arg)
 {
 	int i, fd;
@@ -50,22 +65,13 @@ static uint64_t open_ring_losses(void)
 
 static void test_flood_counted(void **state)
 {
-	char watch_dir[PATH_MAX];
-	const char *ignore[] = { "/" }, *watch[] = { watch_dir };
-	struct capture_filters f = {
-		.ignore_paths = ignore, .n_ignore_paths = 1,
-		.watch_paths = watch, .n_watch_paths = 1,
-	};
 	uint64_t before, lost;
 	size_t delivered;
 	int status, quiet = 0;
 	pid_t pid;
 
 	(void)state;
-	/* Only this directory's file events reach the ring: other processes' opens on the
-	 * host are dropped before output, so they are neither delivered nor counted. */
-	snprintf(watch_dir, sizeof(watch_dir), "%s/", H.dir);
-	assert_int_equal(capture_set_filters(H.cap, &f), 0);
+	watch_only_test_dir(H.cap);
 	harness_reset();
 	before = open_ring_losses();
 
@@ -136,12 +142,6 @@ static void backlog_child(void *arg)
  * lost. (The records fit in the ring and the chunk together.) */
 static void test_backlog_hands_over_in_order(void **state)
 {
-	char watch_dir[PATH_MAX];
-	const char *ignore[] = { "/" }, *watch[] = { watch_dir };
-	struct capture_filters f = {
-		.ignore_paths = ignore, .n_ignore_paths = 1,
-		.watch_paths = watch, .n_watch_paths = 1,
-	};
 	struct in_order order = { 0 };
 	struct capture_opts opts = {
 		.on_record = check_order,
@@ -157,8 +157,7 @@ static void test_backlog_hands_over_in_order(void **state)
 	assert_int_equal(capture_open(&cap, &opts), 0);
 	assert_int_equal(capture_start_backlog(cap, BACKLOG_MIN_BYTES), 0);
 	assert_int_equal(capture_start_backlog(cap, BACKLOG_MIN_BYTES), -EINVAL);
-	snprintf(watch_dir, sizeof(watch_dir), "%s/", H.dir);
-	assert_int_equal(capture_set_filters(cap, &f), 0);
+	watch_only_test_dir(cap);
 	order.pid = spawn(backlog_child, NULL);
 	status = reap(order.pid);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -200,12 +199,6 @@ static int ignore_record(void *ctx, const struct st_record *rec, size_t size)
  * opens are this process's own, not a child's, whose exit would wake the consumer. */
 static void test_woken_each_wakeup_bytes(void **state)
 {
-	char watch_dir[PATH_MAX];
-	const char *ignore[] = { "/" }, *watch[] = { watch_dir };
-	struct capture_filters f = {
-		.ignore_paths = ignore, .n_ignore_paths = 1,
-		.watch_paths = watch, .n_watch_paths = 1,
-	};
 	struct capture_opts opts = {
 		.on_record = ignore_record,
 		.agent_pid = 0x7fffffff,	/* no such process: our own calls are traced */
@@ -218,8 +211,7 @@ static void test_woken_each_wakeup_bytes(void **state)
 
 	(void)state;
 	assert_int_equal(capture_open(&cap, &opts), 0);
-	snprintf(watch_dir, sizeof(watch_dir), "%s/", H.dir);
-	assert_int_equal(capture_set_filters(cap, &f), 0);
+	watch_only_test_dir(cap);
 	efd = capture_fd(cap);
 	/* Level-triggered: the fd stays ready while records wait. Drain until it is not. */
 	while (epoll_wait(efd, &ev, 1, 0) > 0)
