@@ -816,6 +816,25 @@ static void test_fuzz_random_corruptions(void **state)
 	free(dir);
 }
 
+/* A child that stops reading its input (a run that fails early, as under
+ * test_out_of_memory_is_never_a_verdict) ends the input with EPIPE; it does not kill the
+ * test with SIGPIPE. This child closes its stdin at once and keeps its outputs open a
+ * while, so the input (more than a pipe holds) is still being written when it goes. */
+static void test_run_survives_a_child_that_reads_nothing(void **state)
+{
+	const char *const argv[] = { "/bin/sh", "-c", "exec 0<&-; sleep 0.2", NULL };
+	size_t len = 1u << 20;
+	char *in = malloc(len);
+	struct tl_proc p;
+
+	(void)state;
+	assert_non_null(in);
+	memset(in, 'x', len);
+	assert_int_equal(tl_run(&p, in, len, argv), 0);
+	tl_proc_free(&p);
+	free(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -825,6 +844,7 @@ int main(void)
 		cmocka_unit_test(test_verify_reports_what_it_validated),
 		cmocka_unit_test(test_append_reports_bad_lines_and_keeps_trail_valid),
 		cmocka_unit_test(test_append_bounds_long_lines),
+		cmocka_unit_test(test_run_survives_a_child_that_reads_nothing),
 #if !defined(__SANITIZE_ADDRESS__)
 		cmocka_unit_test(test_out_of_memory_is_never_a_verdict),
 #endif
