@@ -341,14 +341,16 @@ static int capture_skel_open(struct capture *c)
 }
 
 /*
- * Puts each loaded handler in its program array, then marks its syscall traced: only
- * then does a dispatcher look for it, so an empty slot found later is a real failure.
+ * Puts each loaded handler in its program array (openat's in sys_exit_hot too), then marks
+ * its syscall traced: only then does a dispatcher look for it, so an empty slot found
+ * later is a real failure.
  */
 static int capture_dispatch(struct capture *c)
 {
 	int enter_fd = bpf_map__fd(c->skel->maps.sys_enter_handlers);
 	int exit_fd = bpf_map__fd(c->skel->maps.sys_exit_handlers);
-	__u32 slots = sizeof(c->skel->bss->traced);
+	int hot_fd = bpf_map__fd(c->skel->maps.sys_exit_hot);
+	__u32 slots = sizeof(c->skel->bss->traced), zero = 0;
 	__u8 *has_enter;
 	size_t i;
 	int err = 0;
@@ -368,6 +370,9 @@ static int capture_dispatch(struct capture *c)
 		nr = p->sys->nr;
 		if (bpf_map_update_elem(p->kind == PROG_ENTER_D ? enter_fd : exit_fd, &nr, &fd,
 					BPF_ANY))
+			err = -errno;
+		if (!err && p->kind == PROG_EXIT && nr == c->skel->rodata->hot_exit_nr &&
+		    bpf_map_update_elem(hot_fd, &zero, &fd, BPF_ANY))
 			err = -errno;
 		if (p->kind == PROG_ENTER_D)
 			has_enter[nr] = 1;
@@ -574,6 +579,7 @@ static int capture_load(struct capture *c, uint32_t ring, const struct st_config
 	int err;
 
 	c->skel->rodata->kread_direct = !c->probe_reads_only && kernel_has_kfunc("bpf_rdonly_cast");
+	c->skel->rodata->hot_exit_nr = __NR_openat;
 	err = bpf_map__set_max_entries(c->skel->maps.scratch, c->ncpus);
 	if (!err)
 		err = bpf_map__set_max_entries(c->skel->maps.events, ring);

@@ -163,6 +163,14 @@ struct {
 	__type(value, __u32);
 } sys_exit_handlers SEC(".maps") __weak;
 
+/* [0]: the exit handler of syscall hot_exit_nr again, for a tail call at a constant key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} sys_exit_hot SEC(".maps") __weak;
+
 /* [0]: compat (32-bit) calls with the number of a traced syscall, skipped: see dispatch. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

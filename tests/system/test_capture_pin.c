@@ -1,9 +1,10 @@
 /* test_capture_pin: a capture with a pin directory survives its agent. Events that happen
  * while no capture is open, or that one closed without reading, are delivered to the next
  * one, which loads nothing; other builds' or incomplete pins are replaced; capture_unpin()
- * removes everything and the programs go away. Each run pins under its own directory
- * (/sys/fs/bpf/sealtrail-test-<pid>), removed at the end, failures included; one left by a
- * run that crashed is removed by the next. */
+ * removes everything and the programs go away. openat's handler is in the dispatcher's
+ * one-slot table too, which may be emptied without loss. Each run pins under its own
+ * directory (/sys/fs/bpf/sealtrail-test-<pid>), removed at the end, failures included;
+ * one left by a run that crashed is removed by the next. */
 #include <dirent.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -384,6 +385,51 @@ static void test_incompatible_pins_replaced(void **state)
 	assert_non_null(await_record(ST_OPEN, pid, path_is, tpath("after-replace")));
 }
 
+static uint64_t open_no_enter_losses(void)
+{
+	uint64_t losses[ST_LOSS_SLOTS];
+
+	assert_int_equal(capture_read_losses(H.cap, losses), 0);
+	return losses[ST_LOSS_NO_ENTER * ST_TYPE_MAX + ST_OPEN];
+}
+
+/*
+ * openat's exit handler is also in the one-slot sys_exit_hot, which the dispatcher
+ * tail-calls at a constant key. Opens are recorded through it, and still are, with no
+ * loss counted, when that slot is emptied (the dispatcher then uses the table).
+ */
+static void test_hot_exit_slot(void **state)
+{
+	__u32 zero = 0, nr = SYS_openat, hot_id, table_id;
+	uint64_t lost;
+	int hot, table, prog;
+	pid_t pid;
+
+	(void)state;
+	reopen(0);
+	hot = pinned("map_sys_exit_hot");
+	table = pinned("map_sys_exit_handlers");
+	assert_true(hot >= 0 && table >= 0);
+	assert_int_equal(bpf_map_lookup_elem(hot, &zero, &hot_id), 0);
+	assert_int_equal(bpf_map_lookup_elem(table, &nr, &table_id), 0);
+	assert_int_equal(hot_id, table_id);
+	lost = open_no_enter_losses();
+
+	pid = run_child(create_child, "hot");
+	assert_non_null(await_record(ST_OPEN, pid, path_is, tpath("hot")));
+	assert_int_equal(bpf_map_delete_elem(hot, &zero), 0);
+	pid = run_child(create_child, "hot-slot-empty");
+	assert_non_null(await_record(ST_OPEN, pid, path_is, tpath("hot-slot-empty")));
+	assert_int_equal(open_no_enter_losses(), lost);
+
+	prog = bpf_prog_get_fd_by_id(hot_id);
+	assert_true(prog >= 0);
+	assert_int_equal(bpf_map_update_elem(hot, &zero, &prog, BPF_ANY), 0);
+	close(prog);
+	close(table);
+	close(hot);
+}
+
 /* Whether this pass runs with the probe-read fallback (tests/run's second pass). */
 static bool probe_reads_pass(void)
 {
@@ -448,6 +494,7 @@ int main(void)
 		cmocka_unit_test_setup(test_unpin_detaches, test_setup),
 		cmocka_unit_test_setup(test_incompatible_pins_replaced, test_setup),
 		cmocka_unit_test_setup(test_pins_of_other_options_replaced, test_setup),
+		cmocka_unit_test_setup(test_hot_exit_slot, test_setup),
 		cmocka_unit_test_setup(test_pin_dir_not_bpffs, test_setup),
 	};
 
