@@ -196,7 +196,8 @@ $(OUTPUT)/tests/system/%: tests/system/%.c $(TLIB_OBJS) $(AGENT_LIB_OBJS) $(OUTP
 	$(Q)$(CC) $(COMMON_CFLAGS) $(TEST_CFLAGS) -Itests/lib -Iagent -I$(OUTPUT) -I/usr/include/cjson -MMD -MP -o $@ $(filter-out %.h,$^) \
 		-lcmocka $(AGENT_LIBS)
 
-# An LD_PRELOAD shim that makes allocations fail from the Nth on (test_cli).
+# An LD_PRELOAD shim that makes allocations fail from the Nth on (test_cli), or the Nth
+# thread start (test_agent).
 $(OUTPUT)/tests/failalloc.so: tests/unit/shim/failalloc.c | $(OUTPUT)/.deps-test
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(dir $@)

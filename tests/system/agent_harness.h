@@ -193,6 +193,21 @@ static void ah_cleanup(struct agent_run *a)
 	tl_rmtree(a->dir);
 }
 
+/* How many files dir holds (dot files included, . and .. not); 0 when it is missing. */
+static size_t ah_count_files(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
 /* `sealtrail verify` on the trail; returns its exit status. */
 static void ah_print_commented(int status, const char *out, const char *err)
 {

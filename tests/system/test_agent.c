@@ -327,6 +327,51 @@ static void test_bad_configuration_is_refused(void **state)
 	}
 }
 
+/*
+ * A thread that cannot be started (FAILTHREAD_AT=N in the shim: the Nth pthread_create
+ * fails with EAGAIN). The backlog's thread and the compressor's are started before the
+ * trail is opened: the agent then stops with one line saying which, writes nothing, and
+ * leaves nothing loaded. The third start is the first of the threads that detach the
+ * enter handlers' links at a stop: that link is then detached in place, and the stop is
+ * clean.
+ */
+static void test_thread_start_failure(void **state)
+{
+	static const char *const expect[] = {
+		"sealtraild: cannot start the thread that drains the ring: ",
+		"sealtraild: cannot start the compression thread: ",
+	};
+	static struct agent_run a;
+	char shim[4096];
+	int n;
+
+	(void)state;
+	snprintf(shim, sizeof(shim), "%s/tests/failalloc.so", tl_build_dir());
+	for (n = 1; n <= 3; n++) {
+		ah_prepare(&a, "nothread", NULL);
+		live_run = &a;
+		setenv("LD_PRELOAD", shim, 1);
+		setenv("FAILTHREAD_AT", tl_fmt("%d", n), 1);
+		ah_start(&a, false, n == 3);
+		unsetenv("LD_PRELOAD");
+		unsetenv("FAILTHREAD_AT");
+		if (n == 3) {
+			assert_int_equal(ah_stop(&a, SIGTERM), 0);
+			assert_int_equal(ah_verify(&a, false, NULL), 0);
+		} else {
+			assert_int_equal(ah_wait_exit(&a, 60), 1);
+			if (strncmp(a.err.data, expect[n - 1], strlen(expect[n - 1])) ||
+			    !strstr(a.err.data, strerror(EAGAIN)))
+				fail_msg("thread %d: expected \"%s%s\", got: %s", n, expect[n - 1],
+					 strerror(EAGAIN), a.err.data);
+			assert_int_equal(tl_count_lines(a.err.data, a.err.len), 1);
+			assert_int_equal(ah_count_files(a.trail), 0);
+		}
+		ah_cleanup(&a);
+		live_run = NULL;
+	}
+}
+
 static void write_in(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT, 0600);
@@ -890,6 +935,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_activity_is_sealed, teardown),
 		cmocka_unit_test_teardown(test_bad_configuration_is_refused, teardown),
+		cmocka_unit_test_teardown(test_thread_start_failure, teardown),
 		cmocka_unit_test_teardown(test_reload_and_tamper, teardown),
 		cmocka_unit_test_teardown(test_idle_epochs_are_sealed, teardown),
 		cmocka_unit_test_teardown(test_kill9_under_load_recovers, teardown),
