@@ -31,18 +31,9 @@ __u8 traced[SYSCALL_SLOTS];
 /*
  * The number of the one syscall whose exit handler is also in sys_exit_hot, set by
  * userspace before load: openat, the busiest traced call on most hosts. The default
- * matches no call. See tp_btf__sys_exit.
+ * matches no call. See tp_btf__sys_exit. That handler must skip compat calls itself.
  */
 const volatile __u32 hot_exit_nr = SYSCALL_SLOTS;
-
-static __always_inline void compat_count(void)
-{
-	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&compat_calls, &zero);
-
-	if (n)
-		__sync_fetch_and_add(n, 1);
-}
 
 /*
  * Only where the kernel has no syscall tracepoints. A failed tail call counts nothing
@@ -83,16 +74,17 @@ int BPF_PROG(tp_btf__sys_exit, struct pt_regs *regs, long ret)
 	type = traced[nr] & ST_TRACED_TYPE;
 	if (!type)
 		return 0;
+	/* A tail call with a key the verifier knows is a direct jump, patched by the kernel
+	 * when the slot changes; one at a variable key is an indirect jump, which costs a
+	 * retpoline where they are on (this VM). The hot handler makes the compat test
+	 * itself, with the task it needs anyway: a helper call less. Should the hot slot be
+	 * empty, the table is tried before counting a loss. */
+	if (nr == hot_exit_nr)
+		bpf_tail_call_static(ctx, &sys_exit_hot, 0);
 	if (syscall_compat()) {
 		compat_count();
 		return 0;
 	}
-	/* A tail call with a key the verifier knows is a direct jump, patched by the kernel
-	 * when the slot changes; one at a variable key is an indirect jump, which costs a
-	 * retpoline where they are on (this VM). Should the hot slot be empty, the table is
-	 * tried before counting a loss. */
-	if (nr == hot_exit_nr)
-		bpf_tail_call_static(ctx, &sys_exit_hot, 0);
 	bpf_tail_call(ctx, &sys_exit_handlers, nr);
 	loss_count(ST_LOSS_NO_ENTER, type);
 	return 0;

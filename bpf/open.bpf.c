@@ -95,6 +95,11 @@ static __always_inline int open_exit(struct pt_regs *regs, long ret, __u16 sys)
 	__u64 args[4], flags, mode;
 	const char *name;
 
+	/* openat's handler is tail-called before the dispatcher's compat test (hot_exit_nr) */
+	if (task_compat(task)) {
+		compat_count();
+		return 0;
+	}
 	sys_args(regs, 4, args);
 	open_args(sys, args, &flags, &mode);
 	write = open_may_write(flags);

@@ -33,9 +33,9 @@ static __always_inline long syscall_nr(struct pt_regs *regs)
 
 /* The current call is not a native 64-bit one: its number indexes the ia32 table and its
  * arguments are in other registers. */
-static __always_inline bool syscall_compat(void)
+static __always_inline bool task_compat(struct task_struct *task)
 {
-	return bpf_get_current_task_btf()->thread_info.status & TS_COMPAT_;
+	return task->thread_info.status & TS_COMPAT_;
 }
 
 /*
@@ -66,9 +66,9 @@ static __always_inline long syscall_nr(struct pt_regs *regs)
 	return regs->syscallno;
 }
 
-static __always_inline bool syscall_compat(void)
+static __always_inline bool task_compat(struct task_struct *task)
 {
-	return bpf_get_current_task_btf()->thread_info.flags & (1UL << TIF_32BIT_);
+	return task->thread_info.flags & (1UL << TIF_32BIT_);
 }
 
 /* The first argument's register is also the return value's: the entry value is kept in
@@ -81,6 +81,22 @@ static __always_inline __u64 sys_arg(struct pt_regs *regs, int n)
 #else
 #error "sealtrail dispatches syscalls on x86 and arm64 only: add the architecture here"
 #endif
+
+/* The current call is a compat one, of the current task (a helper call). */
+static __always_inline bool syscall_compat(void)
+{
+	return task_compat(bpf_get_current_task_btf());
+}
+
+/* A compat call with the number of a traced native syscall, skipped: see dispatch. */
+static __always_inline void compat_count(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&compat_calls, &zero);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
 
 /* ---- handlers ------------------------------------------------------------------------ */
 

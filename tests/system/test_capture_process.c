@@ -859,15 +859,19 @@ static void test_self_exclusion(void **state)
 
 #ifdef __x86_64__
 /* ia32 swapon(NULL, 0) through int 0x80: 87 is unlink in the x86-64 table; ia32
- * getitimer(0, NULL): 105 is setuid, which has an enter handler. */
+ * getitimer(0, NULL): 105 is setuid, which has an enter handler; ia32
+ * remap_file_pages(0, 0, ...): 257 is openat, whose handler the dispatcher calls before
+ * its own compat test (hot_exit_nr), so that the handler makes it. */
 static void compat_child(void *arg)
 {
-	long ret, ret2;
+	long ret, ret2, ret3;
 
 	(void)arg;
 	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(87L), "b"(0L), "c"(0L) : "memory");
 	__asm__ volatile("int $0x80" : "=a"(ret2) : "a"(105L), "b"(0L), "c"(0L) : "memory");
-	_exit(ret == -EFAULT && ret2 == -EFAULT ? 0 : 90);
+	__asm__ volatile("int $0x80" : "=a"(ret3) : "a"(257L), "b"(0L), "c"(0L), "d"(0L),
+			 "S"(0L), "D"(0L) : "memory");
+	_exit(ret == -EFAULT && ret2 == -EFAULT && ret3 == -EINVAL ? 0 : 90);
 }
 #endif
 
@@ -885,8 +889,9 @@ static void test_compat_skipped(void **state)
 	await_marker("compat-marker");
 	assert_int_equal(capture_read_compat_calls(H.cap, &after), 0);
 	print_message("# compat calls skipped: %llu\n", (unsigned long long)(after - before));
-	assert_true(after - before >= 2);
+	assert_true(after - before >= 3);
 	assert_int_equal(count_records(ST_UNLINK, pid, NULL, NULL), 0);
+	assert_int_equal(count_records(ST_OPEN, pid, NULL, NULL), 0);
 	assert_int_equal(count_records(ST_RMDIR, pid, NULL, NULL), 0);
 	assert_int_equal(count_records(ST_CRED, pid, NULL, NULL), 0);
 #else
