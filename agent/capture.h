@@ -40,7 +40,8 @@ struct capture_opts {
 	uint32_t agent_pid;		/* never generates events; 0 = getpid() */
 	uint32_t ringbuf_bytes;		/* power of two; 0 = default (16 MiB) */
 	uint32_t wakeup_bytes;		/* wake the consumer each time this much more
-					 * has been written; 0 = default. Records in
+					 * has been written; 0 = default (1/8 of the
+					 * ring). Records in
 					 * between are picked up by the next poll
 					 * timeout, never left unread. */
 	const char *pin_dir;		/* optional bpffs directory: when set, reuse the

@@ -16,12 +16,13 @@
  *      $(find build/obj/agent -name '*.o' ! -name main.o) build/libchain.a \
  *      -lbpf -lelf -lz -lcjson -lcrypto -lpthread
  *
- * usage: capture_cost [-n ROUNDS] [-d DIR] [-p] [-e] [-r BYTES]
+ * usage: capture_cost [-n ROUNDS] [-d DIR] [-p] [-e] [-r BYTES] [-w BYTES]
  *                     [open | syscalls | verifier | decode]... (default: all)
  * -p: read kernel objects through the probe-read helper, as on kernels before 6.2
  * (capture_opts.probe_reads_only). -e: enters through the sys_enter dispatcher, as on
  * kernels without syscall tracepoints (capture_opts.enter_dispatch). -r: the ring
- * buffer's size (a power of two; default the agent's, 16 MiB). Each compares one way of
+ * buffer's size (a power of two; default the agent's, 16 MiB). -w: wake the consumer each
+ * time this much more is written (capture_opts.wakeup_bytes). Each compares one way of
  * running the same programs with another on this machine.
  * DIR (default /var/tmp) holds the file the write opens create. Numbers are medians of
  * ROUNDS (default 5) runs; per-call costs are for one call in a tight loop in a child
@@ -471,7 +472,7 @@ int main(int argc, char **argv)
 	const char *dir = "/var/tmp";
 	int rounds = 5, opt, i, err = 0;
 
-	while ((opt = getopt(argc, argv, "n:d:per:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:per:w:")) != -1) {
 		switch (opt) {
 		case 'n':
 			rounds = atoi(optarg);
@@ -488,8 +489,11 @@ int main(int argc, char **argv)
 		case 'r':
 			flag_opts.ringbuf_bytes = (uint32_t)strtoul(optarg, NULL, 0);
 			break;
+		case 'w':
+			flag_opts.wakeup_bytes = (uint32_t)strtoul(optarg, NULL, 0);
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n ROUNDS] [-d DIR] [-p] [-e] [-r BYTES] "
+			fprintf(stderr, "usage: %s [-n ROUNDS] [-d DIR] [-p] [-e] [-r BYTES] [-w BYTES] "
 				"[open|syscalls|verifier|decode]...\n", argv[0]);
 			return 2;
 		}
