@@ -265,6 +265,15 @@ static inline pid_t run_child(child_fn fn, void *arg)
 	return pid;
 }
 
+/* How many records of `type` the capture counted lost for `cause` so far (all CPUs). */
+static inline uint64_t harness_losses(struct capture *c, __u32 cause, __u16 type)
+{
+	uint64_t losses[ST_LOSS_SLOTS];
+
+	assert_int_equal(capture_read_losses(c, losses), 0);
+	return losses[cause * ST_TYPE_MAX + type];
+}
+
 /* ---- records ----------------------------------------------------------------------- */
 
 /* String `slot` of rec: its bytes (not NUL-terminated) and length. */

@@ -493,21 +493,13 @@ static bool path_ends_with(const struct st_record *rec, const void *arg)
 	return len >= n && !memcmp(p + len - n, arg, n);
 }
 
-static uint64_t incomplete_opens(void)
-{
-	uint64_t losses[ST_LOSS_SLOTS];
-
-	assert_int_equal(capture_read_losses(H.cap, losses), 0);
-	return losses[ST_LOSS_PATH_INCOMPLETE * ST_TYPE_MAX + ST_OPEN];
-}
-
 /* Deeper than the walk goes: the leading part is missing and flagged TOO_DEEP. Longer
  * than ST_PATH_MAX: the end is kept, flagged TRUNCATED. Both count as degraded. */
 static void test_paths_too_long(void **state)
 {
 	char long_name[LONG_NAME + 1];
 	const struct st_record *r;
-	uint64_t before = incomplete_opens();
+	uint64_t before = harness_losses(H.cap, ST_LOSS_PATH_INCOMPLETE, ST_OPEN);
 	size_t len, i, slashes = 0;
 	const char *p;
 	pid_t pid;
@@ -529,7 +521,7 @@ static void test_paths_too_long(void **state)
 	assert_non_null(r);
 	assert_int_equal(r->str[ST_S_PATH].flags, ST_STR_TRUNCATED);
 	assert_int_equal(r->str[ST_S_PATH].len, ST_PATH_MAX);
-	assert_int_equal(incomplete_opens() - before, 2);
+	assert_int_equal(harness_losses(H.cap, ST_LOSS_PATH_INCOMPLETE, ST_OPEN) - before, 2);
 }
 
 /* ---- attributes: chmod, chown, truncate, deleted files -------------------------------- */

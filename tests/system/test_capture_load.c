@@ -55,14 +55,6 @@ static void flood_child(void *arg)
 	}
 }
 
-static uint64_t open_ring_losses(void)
-{
-	uint64_t losses[ST_LOSS_SLOTS];
-
-	assert_int_equal(capture_read_losses(H.cap, losses), 0);
-	return losses[ST_LOSS_RINGBUF_FULL * ST_TYPE_MAX + ST_OPEN];
-}
-
 static void test_flood_counted(void **state)
 {
 	uint64_t before, lost;
@@ -73,7 +65,7 @@ static void test_flood_counted(void **state)
 	(void)state;
 	watch_only_test_dir(H.cap);
 	harness_reset();
-	before = open_ring_losses();
+	before = harness_losses(H.cap, ST_LOSS_RINGBUF_FULL, ST_OPEN);
 
 	pid = spawn(flood_child, NULL);
 	status = reap(pid);	/* no consumption meanwhile */
@@ -82,7 +74,7 @@ static void test_flood_counted(void **state)
 	while (quiet < 3)	/* drain: three empty polls in a row */
 		quiet = capture_poll(H.cap, 20) > 0 ? 0 : quiet + 1;
 	delivered = count_records(ST_OPEN, pid, path_is, tpath("flood"));
-	lost = open_ring_losses() - before;
+	lost = harness_losses(H.cap, ST_LOSS_RINGBUF_FULL, ST_OPEN) - before;
 	print_message("# %d opens: %zu delivered, %llu counted lost (ring %d bytes)\n", FLOOD_N,
 		      delivered, (unsigned long long)lost, TINY_RING);
 	assert_true(lost > 0);		/* the ring did overflow */

@@ -207,7 +207,6 @@ static void test_restart_keeps_events(void **state)
 {
 	const struct capture_program_info *info;
 	const struct st_record *ra, *rb;
-	uint64_t losses[ST_LOSS_SLOTS];
 	__u32 dispatch_id, ring_id;
 	size_t n, i;
 	pid_t a, b, c;
@@ -249,9 +248,8 @@ static void test_restart_keeps_events(void **state)
 	assert_non_null(rb);
 	assert_true(record_index(ra) < record_index(rb));
 	assert_true(ra->ktime_ns < rb->ktime_ns);
-	assert_int_equal(capture_read_losses(H.cap, losses), 0);
-	assert_int_equal(losses[ST_LOSS_RINGBUF_FULL * ST_TYPE_MAX + ST_OPEN], 0);
-	assert_int_equal(losses[ST_LOSS_INFLIGHT_FULL * ST_TYPE_MAX + ST_OPEN], 0);
+	assert_int_equal(harness_losses(H.cap, ST_LOSS_RINGBUF_FULL, ST_OPEN), 0);
+	assert_int_equal(harness_losses(H.cap, ST_LOSS_INFLIGHT_FULL, ST_OPEN), 0);
 
 	/* The new process is the agent now, and the agent pid still changes at will. */
 	c = spawn_held(create_child, "excluded", &cue);
@@ -385,14 +383,6 @@ static void test_incompatible_pins_replaced(void **state)
 	assert_non_null(await_record(ST_OPEN, pid, path_is, tpath("after-replace")));
 }
 
-static uint64_t open_no_enter_losses(void)
-{
-	uint64_t losses[ST_LOSS_SLOTS];
-
-	assert_int_equal(capture_read_losses(H.cap, losses), 0);
-	return losses[ST_LOSS_NO_ENTER * ST_TYPE_MAX + ST_OPEN];
-}
-
 /*
  * openat's exit handler is also in the one-slot sys_exit_hot, which the dispatcher
  * tail-calls at a constant key. Opens are recorded through it, and still are, with no
@@ -413,14 +403,14 @@ static void test_hot_exit_slot(void **state)
 	assert_int_equal(bpf_map_lookup_elem(hot, &zero, &hot_id), 0);
 	assert_int_equal(bpf_map_lookup_elem(table, &nr, &table_id), 0);
 	assert_int_equal(hot_id, table_id);
-	lost = open_no_enter_losses();
+	lost = harness_losses(H.cap, ST_LOSS_NO_ENTER, ST_OPEN);
 
 	pid = run_child(create_child, "hot");
 	assert_non_null(await_record(ST_OPEN, pid, path_is, tpath("hot")));
 	assert_int_equal(bpf_map_delete_elem(hot, &zero), 0);
 	pid = run_child(create_child, "hot-slot-empty");
 	assert_non_null(await_record(ST_OPEN, pid, path_is, tpath("hot-slot-empty")));
-	assert_int_equal(open_no_enter_losses(), lost);
+	assert_int_equal(harness_losses(H.cap, ST_LOSS_NO_ENTER, ST_OPEN), lost);
 
 	prog = bpf_prog_get_fd_by_id(hot_id);
 	assert_true(prog >= 0);
